@@ -1,0 +1,36 @@
+# Longshore: run containers as jobs, on AWS Fargate or on this machine.
+#   make run    start longshore local with the example jobs (./jobs)
+#   make test   every test
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+JOBS  ?= jobs
+GOFMT_DIRS := cmd internal jobs functions infra integration
+
+.PHONY: run test lint build bench synth deploy clean
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/longshore ./cmd/longshore
+
+run: build
+	$(BIN)/longshore validate --jobs $(JOBS)
+	@echo "longshore local (the engine on this machine) is not built yet: the catalog above is what it will run." >&2
+	@exit 1
+
+lint:
+	@out=$$(gofmt -l $(wildcard $(GOFMT_DIRS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: lint
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+synth deploy:
+	@echo "the CDK app (infra/) is not built yet" >&2
+	@exit 1
+
+clean:
+	rm -rf $(BIN) cdk.out
