@@ -1,0 +1,62 @@
+package job
+
+import "time"
+
+// The defaults of a job spec, documented here and applied only by
+// applyDefaults. docs/job-spec.md repeats them for users.
+const (
+	// DefaultCPU is the task's CPU in Fargate units (1024 = one vCPU).
+	DefaultCPU = 256
+	// DefaultTimeout stops a run that is still going after an hour.
+	DefaultTimeout = time.Hour
+	// DefaultAttempts is one attempt: no retry.
+	DefaultAttempts = 1
+	// DefaultBackoff is the wait before the second attempt (doubled after).
+	DefaultBackoff = 30 * time.Second
+	// DefaultConcurrency lets runs of a job overlap.
+	DefaultConcurrency = ConcurrencyAllow
+	// DefaultCapacity runs on Fargate on-demand capacity.
+	DefaultCapacity = CapacityOnDemand
+	// EssentialContainer is the name of the job's container in its task.
+	EssentialContainer = "app"
+)
+
+// applyDefaults fills what the file left out. The name defaults to the
+// job's folder; memory defaults to the smallest size Fargate allows for the
+// CPU, and a memory given alone picks the smallest CPU that allows it.
+func applyDefaults(s *Spec, folder string) {
+	if s.Name == "" {
+		s.Name = folder
+	}
+	switch {
+	case s.CPU == 0 && s.Memory == 0:
+		s.CPU = DefaultCPU
+		s.Memory = fargateMemory[DefaultCPU][0]
+	case s.CPU != 0 && s.Memory == 0:
+		if sizes, ok := fargateMemory[s.CPU]; ok {
+			s.Memory = sizes[0]
+		}
+	case s.CPU == 0 && s.Memory != 0:
+		s.CPU = smallestCPUFor(s.Memory)
+	}
+	if s.Timeout == 0 {
+		s.Timeout = Duration(DefaultTimeout)
+	}
+	if s.Retries.Attempts == 0 {
+		s.Retries.Attempts = DefaultAttempts
+	}
+	if s.Retries.Backoff == 0 {
+		s.Retries.Backoff = Duration(DefaultBackoff)
+	}
+	if s.Concurrency == "" {
+		s.Concurrency = DefaultConcurrency
+	}
+	if s.Capacity == "" {
+		s.Capacity = DefaultCapacity
+	}
+	for i := range s.Triggers {
+		if s.Triggers[i].SQS != nil && s.Triggers[i].SQS.Queue == "" {
+			s.Triggers[i].SQS.Queue = s.Name
+		}
+	}
+}

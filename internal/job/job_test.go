@@ -1,0 +1,435 @@
+package job_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/longshore/longshore/internal/job"
+)
+
+const minimal = "image:\n  uri: busybox:1.36\n"
+
+// load builds a catalog from files given as path: content.
+func load(t *testing.T, files map[string]string) (*job.Catalog, []string) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for p, c := range files {
+		fsys[p] = &fstest.MapFile{Data: []byte(c)}
+	}
+	cat, err := job.Load(fsys, "jobs", job.Options{})
+	var pe *job.ProblemsError
+	if errors.As(err, &pe) {
+		var lines []string
+		for _, p := range pe.Problems {
+			lines = append(lines, p.String())
+		}
+		return nil, lines
+	}
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return cat, nil
+}
+
+func TestDefaultsAreAppliedInOnePlace(t *testing.T) {
+	cat, problems := load(t, map[string]string{"hello/job.yaml": minimal})
+	if problems != nil {
+		t.Fatalf("problems: %v", problems)
+	}
+	s, ok := cat.Get("hello")
+	if !ok {
+		t.Fatal("job hello not found: the name should default to the folder")
+	}
+	if s.CPU != 256 || s.Memory != 512 {
+		t.Errorf("size = %d/%d, want 256/512", s.CPU, s.Memory)
+	}
+	if s.Timeout.D() != time.Hour || s.Retries.Attempts != 1 || s.Retries.Backoff.D() != 30*time.Second {
+		t.Errorf("timeout %s attempts %d backoff %s, want 1h 1 30s", s.Timeout.D(), s.Retries.Attempts, s.Retries.Backoff.D())
+	}
+	if s.Concurrency != job.ConcurrencyAllow || s.Capacity != job.CapacityOnDemand {
+		t.Errorf("concurrency %q capacity %q", s.Concurrency, s.Capacity)
+	}
+	if s.Path != "jobs/hello/job.yaml" {
+		t.Errorf("path = %q", s.Path)
+	}
+}
+
+func TestSizesAreCompletedFromEitherHalf(t *testing.T) {
+	tests := []struct {
+		name     string
+		yaml     string
+		cpu, mem int
+	}{
+		{"a cpu alone gets the smallest memory Fargate allows for it", "cpu: 1024\n", 1024, 2048},
+		{"a memory alone gets the smallest cpu that allows it", "memory: 8192\n", 1024, 8192},
+		{"a large memory alone picks a large cpu", "memory: 30720\n", 4096, 30720},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cat, problems := load(t, map[string]string{"a/job.yaml": minimal + tt.yaml})
+			if problems != nil {
+				t.Fatalf("problems: %v", problems)
+			}
+			s, _ := cat.Get("a")
+			if s.CPU != tt.cpu || s.Memory != tt.mem {
+				t.Errorf("size = %d/%d, want %d/%d", s.CPU, s.Memory, tt.cpu, tt.mem)
+			}
+		})
+	}
+}
+
+func TestTriggersAreReadInEveryForm(t *testing.T) {
+	cat, problems := load(t, map[string]string{"a/job.yaml": minimal + `triggers:
+  - invoke
+  - sqs:
+  - s3: {prefix: in/, suffix: .csv}
+  - schedule: cron(0 9 ? * MON-FRI *)
+    timezone: Europe/Berlin
+`})
+	if problems != nil {
+		t.Fatalf("problems: %v", problems)
+	}
+	s, _ := cat.Get("a")
+	tr := s.Triggers
+	if len(tr) != 4 || tr[0].Invoke == nil || tr[1].SQS == nil || tr[2].S3 == nil || tr[3].Schedule == "" {
+		t.Fatalf("triggers = %+v", tr)
+	}
+	if tr[1].SQS.Queue != "a" {
+		t.Errorf("queue = %q, want the job's name", tr[1].SQS.Queue)
+	}
+	if tr[2].S3.Prefix != "in/" || tr[2].S3.Suffix != ".csv" || tr[3].Timezone != "Europe/Berlin" {
+		t.Errorf("triggers = %+v %+v", tr[2].S3, tr[3])
+	}
+}
+
+func TestSecretReferencesAreParsed(t *testing.T) {
+	tests := []struct {
+		name string
+		ref  string
+		want job.SecretRef
+	}{
+		{"an SSM parameter path", "ssm:/prod/db/password", job.SecretRef{Source: job.SecretSSM, Name: "/prod/db/password"}},
+		{"an SSM parameter ARN", "ssm:arn:aws:ssm:eu-west-1:111122223333:parameter/prod/db", job.SecretRef{Source: job.SecretSSM, Name: "arn:aws:ssm:eu-west-1:111122223333:parameter/prod/db"}},
+		{"a Secrets Manager ARN", "secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:longshore/db-AbCdEf",
+			job.SecretRef{Source: job.SecretSecretsManager, Name: "arn:aws:secretsmanager:us-east-1:111122223333:secret:longshore/db-AbCdEf"}},
+		{"a Secrets Manager ARN with a JSON key", "secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:longshore/db-AbCdEf:password",
+			job.SecretRef{Source: job.SecretSecretsManager, Name: "arn:aws:secretsmanager:us-east-1:111122223333:secret:longshore/db-AbCdEf", JSONKey: "password"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := job.ParseSecretRef(tt.ref)
+			if err != nil || got != tt.want {
+				t.Errorf("ParseSecretRef(%q) = %+v, %v; want %+v", tt.ref, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// Each case is a catalog and the exact lines `longshore validate` prints.
+func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			"a misspelt field is unknown, with the field it most likely meant",
+			map[string]string{"a/job.yaml": minimal + "comand: [x]\n"},
+			[]string{`jobs/a/job.yaml: comand: line 3: unknown field; did you mean "command"? (allowed: name, description, image, command, cpu, memory, environment, secrets, timeout, retries, concurrency, capacity, triggers, local)`},
+		},
+		{
+			"an unknown field inside a nested mapping names its path",
+			map[string]string{"a/job.yaml": minimal + "retries:\n  attempt: 3\n"},
+			[]string{`jobs/a/job.yaml: retries.attempt: line 4: unknown field; did you mean "attempts"? (allowed: attempts, exitCodes, backoff)`},
+		},
+		{
+			"a YAML syntax error reports its line",
+			map[string]string{"a/job.yaml": "image:\n  uri: busybox\ncommand: [x, y\ntimeout: 5m\n"},
+			[]string{`jobs/a/job.yaml: YAML syntax error: line 4, column 1: ',' or ']' must be specified`},
+		},
+		{
+			"a field written twice is refused with both lines",
+			map[string]string{"a/job.yaml": minimal + "cpu: 512\ncpu: 1024\n"},
+			[]string{`jobs/a/job.yaml: YAML syntax error: line 4, column 1: mapping key "cpu" already defined at [3:1]`},
+		},
+		{
+			"an empty file says what a job needs",
+			map[string]string{"a/job.yaml": ""},
+			[]string{`jobs/a/job.yaml: file is empty: a job needs at least an image or a local.command`},
+		},
+		{
+			"a value of the wrong kind says what kind is expected",
+			map[string]string{"a/job.yaml": minimal + "cpu: lots\ncommand: run\n"},
+			[]string{
+				`jobs/a/job.yaml: cpu: line 3: must be a whole number, not "lots"`,
+				`jobs/a/job.yaml: command: line 4: must be a list`,
+			},
+		},
+		{
+			"a name with capitals is refused with the rule",
+			map[string]string{"a/job.yaml": minimal + "name: Nightly_Report\n"},
+			[]string{`jobs/a/job.yaml: name: "Nightly_Report" is not a job name: use 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit`},
+		},
+		{
+			"a folder name that is not a job name is refused",
+			map[string]string{"My Job/job.yaml": minimal},
+			[]string{`jobs/My Job/job.yaml: name (from the folder name): "My Job" is not a job name: use 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit`},
+		},
+		{
+			"a cpu Fargate does not offer lists the sizes it does",
+			map[string]string{"a/job.yaml": minimal + "cpu: 300\nmemory: 512\n"},
+			[]string{`jobs/a/job.yaml: cpu: 300 is not a Fargate CPU size: use one of 256, 512, 1024, 2048, 4096, 8192, 16384 (1024 = 1 vCPU)`},
+		},
+		{
+			"a memory the cpu does not allow lists the memory it does",
+			map[string]string{"a/job.yaml": minimal + "cpu: 1024\nmemory: 512\n"},
+			[]string{`jobs/a/job.yaml: memory: 512 MiB is not allowed with cpu 1024: use 2048-8192 in steps of 1024`},
+		},
+		{
+			"a memory no cpu allows is refused",
+			map[string]string{"a/job.yaml": minimal + "memory: 1000\n"},
+			[]string{`jobs/a/job.yaml: memory: no Fargate CPU size allows 1000 MiB: see the sizes in docs/job-spec.md`},
+		},
+		{
+			"the smallest cpu lists its three sizes",
+			map[string]string{"a/job.yaml": minimal + "cpu: 256\nmemory: 4096\n"},
+			[]string{`jobs/a/job.yaml: memory: 4096 MiB is not allowed with cpu 256: use 512, 1024, 2048`},
+		},
+		{
+			"a bad cron expression names the field of the expression",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: cron(0 9 * * 8 *)\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].schedule: ` + scheduleError(t, "cron(0 9 * * 8 *)")},
+		},
+		{
+			"a Unix cron line is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: '*/5 * * * *'\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].schedule: ` + scheduleError(t, "*/5 * * * *")},
+		},
+		{
+			"an unknown timezone is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: cron(0 9 * * ? *)\n    timezone: Europe/Berln\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].timezone: ` + zoneError(t, "Europe/Berln")},
+		},
+		{
+			"a cron that matches no date never fires",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: cron(0 0 30 2 ? *)\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].schedule: cron(0 0 30 2 ? *) never fires: no date matches it`},
+		},
+		{
+			"a timezone on a rate has no effect",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: rate(5 minutes)\n    timezone: Europe/Berlin\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].timezone: has no effect on rate(5 minutes): a rate runs every interval whatever the zone; remove it`},
+		},
+		{
+			"a timezone without a schedule is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - invoke: {}\n    timezone: UTC\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].timezone: applies only to a schedule trigger`},
+		},
+		{
+			"a trigger with two kinds is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: rate(1 hour)\n    sqs: {}\n"},
+			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs or invoke (found 2)`},
+		},
+		{
+			"a trigger with no kind is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - {}\n"},
+			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs or invoke (found 0)`},
+		},
+		{
+			"an unknown bare trigger is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - webhook\n"},
+			[]string{`jobs/a/job.yaml: triggers[0]: line 4: "webhook" is not a trigger: write one of schedule, s3, sqs or invoke`},
+		},
+		{
+			"the same schedule twice is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: rate(1 hour)\n  - schedule: rate(1 hour)\n"},
+			[]string{`jobs/a/job.yaml: triggers[1]: repeats triggers[0]: remove one`},
+		},
+		{
+			"two sqs triggers on one job are refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - sqs\n  - sqs: {queue: other}\n"},
+			[]string{`jobs/a/job.yaml: triggers[1]: a job has one queue: declare the sqs trigger once`},
+		},
+		{
+			"an s3 prefix with a leading slash is corrected",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - s3: {prefix: /in/}\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].s3.prefix: "/in/" starts with /, which S3 keys do not: write "in/"`},
+		},
+		{
+			"a bad queue name is refused",
+			map[string]string{"a/job.yaml": minimal + "triggers:\n  - sqs: {queue: 'my queue'}\n"},
+			[]string{`jobs/a/job.yaml: triggers[0].sqs.queue: "my queue" is not a queue name: use 1-80 letters, digits, - and _`},
+		},
+		{
+			"a secret that is not a reference is refused without echoing it",
+			map[string]string{"a/job.yaml": minimal + "secrets:\n  DB_PASSWORD: hunter2hunter2\n"},
+			[]string{`jobs/a/job.yaml: secrets.DB_PASSWORD: the value (not shown) is not a secret reference: write ssm:/param/name or secretsmanager:<secret ARN>[:json-key]; a value written here would be plain text`},
+		},
+		{
+			"a Secrets Manager reference that is not an ARN is refused",
+			map[string]string{"a/job.yaml": minimal + "secrets:\n  DB: secretsmanager:prod/db\n"},
+			[]string{`jobs/a/job.yaml: secrets.DB: "prod/db" is not a Secrets Manager secret ARN: write secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME[:json-key]`},
+		},
+		{
+			"a bad SSM parameter name is refused",
+			map[string]string{"a/job.yaml": minimal + "secrets:\n  DB: ssm:/prod/db password\n"},
+			[]string{`jobs/a/job.yaml: secrets.DB: "/prod/db password" is not an SSM parameter name: use letters, digits, _ . - and /, such as ssm:/prod/db/password`},
+		},
+		{
+			"a secret and a variable with one name are refused",
+			map[string]string{"a/job.yaml": minimal + "environment:\n  DB: x\nsecrets:\n  DB: ssm:/db\n"},
+			[]string{`jobs/a/job.yaml: environment.DB: DB is both an environment variable and a secret: keep one`},
+		},
+		{
+			"a password written in the environment is sent to secrets",
+			map[string]string{"a/job.yaml": minimal + "environment:\n  DB_PASSWORD: hunter2\n"},
+			[]string{`jobs/a/job.yaml: environment.DB_PASSWORD: looks like a secret written in plain text: move it to secrets as an ssm: or secretsmanager: reference`},
+		},
+		{
+			"variables of Longshore's own are reserved",
+			map[string]string{"a/job.yaml": minimal + "environment:\n  LONGSHORE_JOB: x\n"},
+			[]string{`jobs/a/job.yaml: environment.LONGSHORE_JOB: names starting with LONGSHORE_ are set by Longshore: choose another name`},
+		},
+		{
+			"a variable name with a dash is refused",
+			map[string]string{"a/job.yaml": minimal + "environment:\n  MY-VAR: x\n"},
+			[]string{`jobs/a/job.yaml: environment.MY-VAR: "MY-VAR" is not a variable name: use letters, digits and _, not starting with a digit`},
+		},
+		{
+			"a timeout that is not a duration is refused",
+			map[string]string{"a/job.yaml": minimal + "timeout: 10 minutes\n"},
+			[]string{`jobs/a/job.yaml: timeout: line 3: "10 minutes" is not a duration: write it like 90s, 15m or 2h`},
+		},
+		{
+			"a timeout out of range gives the range",
+			map[string]string{"a/job.yaml": minimal + "timeout: 900h\n"},
+			[]string{`jobs/a/job.yaml: timeout: 900h0m0s is out of range: use 1s to 720h (30 days)`},
+		},
+		{
+			"a negative backoff is out of range",
+			map[string]string{"a/job.yaml": minimal + "retries: {attempts: 2, backoff: -5s}\n"},
+			[]string{`jobs/a/job.yaml: retries.backoff: -5s is out of range: use 0s to 1h0m0s`},
+		},
+		{
+			"too many attempts are refused",
+			map[string]string{"a/job.yaml": minimal + "retries: {attempts: 50}\n"},
+			[]string{`jobs/a/job.yaml: retries.attempts: 50 is out of range: use 1 (no retry) to 10`},
+		},
+		{
+			"exit codes to retry must be failing codes, listed once",
+			map[string]string{"a/job.yaml": minimal + "retries: {attempts: 2, exitCodes: [0, 3, 3, 300]}\n"},
+			[]string{
+				`jobs/a/job.yaml: retries.exitCodes[0]: 0 is not a failing exit code: use 1 to 255`,
+				`jobs/a/job.yaml: retries.exitCodes[2]: 3 is listed twice`,
+				`jobs/a/job.yaml: retries.exitCodes[3]: 300 is not a failing exit code: use 1 to 255`,
+			},
+		},
+		{
+			"exit codes to retry with a single attempt make no sense",
+			map[string]string{"a/job.yaml": minimal + "retries: {exitCodes: [75]}\n"},
+			[]string{`jobs/a/job.yaml: retries.exitCodes: has no effect with attempts 1: set retries.attempts to 2 or more`},
+		},
+		{
+			"an unknown concurrency policy lists the policies",
+			map[string]string{"a/job.yaml": minimal + "concurrency: queue\n"},
+			[]string{`jobs/a/job.yaml: concurrency: "queue" is not a policy: write allow, forbid or replace`},
+		},
+		{
+			"an unknown capacity lists the capacities",
+			map[string]string{"a/job.yaml": minimal + "capacity: cheap\n"},
+			[]string{`jobs/a/job.yaml: capacity: "cheap" is not a capacity: write on-demand, spot or spot-then-on-demand`},
+		},
+		{
+			"a job with no image and no local command cannot run",
+			map[string]string{"a/job.yaml": "description: nothing to run\n"},
+			[]string{`jobs/a/job.yaml: the job has no way to run: give it an image (image.build or image.uri) or a local.command`},
+		},
+		{
+			"an image with both build and uri is refused",
+			map[string]string{"a/job.yaml": "image: {build: ., uri: busybox}\n"},
+			[]string{`jobs/a/job.yaml: image: set either image.build or image.uri, not both`},
+		},
+		{
+			"an image uri that is not a reference is refused",
+			map[string]string{"a/job.yaml": "image: {uri: 'Busy Box'}\n"},
+			[]string{`jobs/a/job.yaml: image.uri: "Busy Box" is not an image reference: write it like registry.example.com/team/app:1.2 or app@sha256:<digest>`},
+		},
+		{
+			"a build folder outside the job is refused",
+			map[string]string{"a/job.yaml": "image: {build: ../b}\n"},
+			[]string{`jobs/a/job.yaml: image.build: "../b" leaves the job's folder: give a folder inside it, such as "."`},
+		},
+		{
+			"a build folder without a Containerfile is refused",
+			map[string]string{"a/job.yaml": "image: {build: .}\n"},
+			[]string{`jobs/a/job.yaml: image.build: folder "." has no Containerfile or Dockerfile`},
+		},
+		{
+			"a missing build folder is refused",
+			map[string]string{"a/job.yaml": "image: {build: src}\n"},
+			[]string{`jobs/a/job.yaml: image.build: folder "src" does not exist beside job.yaml`},
+		},
+		{
+			"a local folder outside the job is refused",
+			map[string]string{"a/job.yaml": "local: {command: [true], dir: /tmp}\n"},
+			[]string{`jobs/a/job.yaml: local.dir: "/tmp" leaves the job's folder: give a folder inside it`},
+		},
+		{
+			"two jobs with one name are refused",
+			map[string]string{"a/job.yaml": minimal + "name: same\n", "b/job.yaml": minimal + "name: same\n"},
+			[]string{`jobs/b/job.yaml: name: "same" is also the name of jobs/a/job.yaml: job names are unique`},
+		},
+		{
+			"two jobs reading one queue are refused",
+			map[string]string{"a/job.yaml": minimal + "triggers: [{sqs: {queue: q}}]\n", "b/job.yaml": minimal + "triggers: [{sqs: {queue: q}}]\n"},
+			[]string{`jobs/b/job.yaml: triggers[0].sqs.queue: queue "q" is also read by job a: each message would start only one of them; give each job its own queue`},
+		},
+		{
+			"a job file named job.yml is pointed out",
+			map[string]string{"a/job.yml": minimal},
+			[]string{`jobs/a/job.yml: job files are named job.yaml: rename it`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := load(t, tt.files)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestValidBuildContextsPass(t *testing.T) {
+	_, problems := load(t, map[string]string{
+		"a/job.yaml":       "image: {build: .}\n",
+		"a/Containerfile":  "FROM scratch\n",
+		"b/job.yaml":       "image: {build: src}\nlocal: {command: [make], dir: src}\n",
+		"b/src/Dockerfile": "FROM scratch\n",
+	})
+	if problems != nil {
+		t.Fatalf("problems: %v", problems)
+	}
+}
+
+func TestAnOversizedFileIsRefusedUnread(t *testing.T) {
+	_, problems := load(t, map[string]string{"a/job.yaml": minimal + "# " + strings.Repeat("x", job.MaxFileSize) + "\n"})
+	want := "jobs/a/job.yaml: file is larger than 256 KiB: a job file should be a page or two"
+	if len(problems) != 1 || problems[0] != want {
+		t.Errorf("problems = %v, want %q", problems, want)
+	}
+}
+
+func TestParseChecksOneFileAlone(t *testing.T) {
+	s, err := job.Parse([]byte(minimal), "hello", "jobs/hello/job.yaml")
+	if err != nil || s.Name != "hello" {
+		t.Fatalf("Parse = %+v, %v", s, err)
+	}
+	_, err = job.Parse([]byte("cpu: 1\n"), "hello", "jobs/hello/job.yaml")
+	if err == nil || !strings.Contains(err.Error(), "cpu: 1 is not a Fargate CPU size") {
+		t.Errorf("Parse error = %v", err)
+	}
+}

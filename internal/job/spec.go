@@ -1,0 +1,118 @@
+// Package job defines the job spec (jobs/<name>/job.yaml): its types, loading,
+// defaults and validation. Every host of Longshore — the local engine, the
+// Lambdas and the CDK app — reads jobs through this package.
+package job
+
+import "time"
+
+// Spec is one job as declared in jobs/<name>/job.yaml, after defaults.
+type Spec struct {
+	Name        string            `yaml:"name" json:"name"`
+	Description string            `yaml:"description,omitempty" json:"description,omitempty"`
+	Image       Image             `yaml:"image,omitempty" json:"image,omitempty"`
+	Command     []string          `yaml:"command,omitempty" json:"command,omitempty"`
+	CPU         int               `yaml:"cpu,omitempty" json:"cpu"`
+	Memory      int               `yaml:"memory,omitempty" json:"memory"`
+	Environment map[string]string `yaml:"environment,omitempty" json:"environment,omitempty"`
+	// Secrets maps an environment variable name to a reference:
+	// ssm:/param/name or secretsmanager:<arn>[:json-key]. Values are resolved
+	// at run time by the host, never stored.
+	Secrets     map[string]string `yaml:"secrets,omitempty" json:"secrets,omitempty"`
+	Timeout     Duration          `yaml:"timeout,omitempty" json:"timeout"`
+	Retries     Retries           `yaml:"retries,omitempty" json:"retries"`
+	Concurrency Concurrency       `yaml:"concurrency,omitempty" json:"concurrency"`
+	Capacity    Capacity          `yaml:"capacity,omitempty" json:"capacity"`
+	Triggers    []Trigger         `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	Local       Local             `yaml:"local,omitempty" json:"local,omitempty"`
+
+	// Dir is the folder that holds job.yaml; Path is the file itself.
+	Dir  string `yaml:"-" json:"-"`
+	Path string `yaml:"-" json:"-"`
+}
+
+// Image says where a job's container image comes from: exactly one of
+// Build (a folder with a Containerfile or Dockerfile, relative to the job's
+// folder) or URI (an image reference).
+type Image struct {
+	Build string `yaml:"build,omitempty" json:"build,omitempty"`
+	URI   string `yaml:"uri,omitempty" json:"uri,omitempty"`
+}
+
+// IsZero reports whether no image is declared.
+func (i Image) IsZero() bool { return i.Build == "" && i.URI == "" }
+
+// Retries is a job's retry policy. Attempts counts every attempt, the first
+// included: 1 means no retry. Infrastructure failures (a task that never
+// started or was interrupted) are retried up to Attempts; an application's
+// non-zero exit is retried only when its code is listed in ExitCodes.
+// Backoff is the delay before the second attempt, doubled for each later one.
+type Retries struct {
+	Attempts  int      `yaml:"attempts,omitempty" json:"attempts"`
+	ExitCodes []int    `yaml:"exitCodes,omitempty" json:"exitCodes,omitempty"`
+	Backoff   Duration `yaml:"backoff,omitempty" json:"backoff"`
+}
+
+// Concurrency says what happens when a job is triggered while a run of it
+// is still active.
+type Concurrency string
+
+const (
+	// ConcurrencyAllow starts the new run alongside the active ones.
+	ConcurrencyAllow Concurrency = "allow"
+	// ConcurrencyForbid skips the new run and records why.
+	ConcurrencyForbid Concurrency = "forbid"
+	// ConcurrencyReplace stops the active runs and starts the new one.
+	ConcurrencyReplace Concurrency = "replace"
+)
+
+// Capacity chooses between Fargate on-demand and Spot capacity.
+type Capacity string
+
+const (
+	CapacityOnDemand         Capacity = "on-demand"
+	CapacitySpot             Capacity = "spot"
+	CapacitySpotThenOnDemand Capacity = "spot-then-on-demand"
+)
+
+// Trigger is one way a job is started. Exactly one of Schedule, S3, SQS or
+// Invoke is set.
+type Trigger struct {
+	// Schedule is an EventBridge Scheduler expression: cron(...), rate(...) or at(...).
+	Schedule string `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	// Timezone is the IANA zone the schedule is read in; UTC when empty.
+	Timezone string         `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+	S3       *S3Trigger     `yaml:"s3,omitempty" json:"s3,omitempty"`
+	SQS      *SQSTrigger    `yaml:"sqs,omitempty" json:"sqs,omitempty"`
+	Invoke   *InvokeTrigger `yaml:"invoke,omitempty" json:"invoke,omitempty"`
+}
+
+// S3Trigger starts a run for each object created in the uploads bucket whose
+// key matches Prefix and Suffix.
+type S3Trigger struct {
+	Prefix string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	Suffix string `yaml:"suffix,omitempty" json:"suffix,omitempty"`
+}
+
+// SQSTrigger starts one run per message on the job's queue.
+type SQSTrigger struct {
+	// Queue names the queue; the job's name when empty.
+	Queue string `yaml:"queue,omitempty" json:"queue,omitempty"`
+}
+
+// InvokeTrigger allows one-off runs started by a call. Every job may be
+// started by `longshore run`; declaring it documents the intent.
+type InvokeTrigger struct{}
+
+// Local says how to run the job as a host process when no container engine
+// is at hand.
+type Local struct {
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Dir is the working directory, relative to the job's folder; the job's folder when empty.
+	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("90s", "1h").
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
