@@ -1,0 +1,372 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Request asks for a run of a job.
+type Request struct {
+	Job     string
+	Trigger run.Trigger
+	// Key is the caller's idempotency key for invoke triggers; the key of
+	// other triggers comes from the trigger itself.
+	Key string
+	// Env adds to and overrides the job's environment.
+	Env map[string]string
+	// Command replaces the job's command.
+	Command  []string
+	Callback *run.Callback
+}
+
+// Launched is the answer to a Request.
+type Launched struct {
+	Run run.Run
+	// Duplicate is true when the trigger had already made this run.
+	Duplicate bool
+}
+
+var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// MaxOverrideEnv bounds the variables one request may add.
+const MaxOverrideEnv = 100
+
+// Launch turns a trigger into a run and starts its task. The same trigger
+// twice makes one run: the second call returns the first run with
+// Duplicate set, and resumes it if the first call stopped before the task
+// was started. A job whose concurrency forbids a second run gets a
+// cancelled run saying why; with replace, the active runs are stopped.
+//
+// A *RequestError means the request can never succeed as it is; a
+// transient *StartError means the run is stored, still queued, and the
+// trigger should be delivered again later.
+func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
+	spec, err := s.spec(req.Job)
+	if err != nil {
+		return Launched{}, err
+	}
+	if err := checkOverrides(spec, req); err != nil {
+		return Launched{}, err
+	}
+	id, err := s.d.NewID()
+	if err != nil {
+		return Launched{}, fmt.Errorf("new run id: %w", err)
+	}
+	callerKey := req.Key
+	if req.Trigger.Kind == run.TriggerInvoke && callerKey == "" {
+		// Without a key from the caller, every invoke is a new run.
+		callerKey = id
+	}
+	key, err := run.IdempotencyKey(spec.Name, req.Trigger, callerKey)
+	if err != nil {
+		return Launched{}, &RequestError{Msg: err.Error()}
+	}
+	now := s.d.Now()
+	r := run.Run{
+		ID: id, Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
+		Status: run.StatusQueued, Env: req.Env, Command: req.Command, Callback: req.Callback,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	stored, created, err := s.d.Store.Create(ctx, r)
+	if err != nil {
+		return Launched{}, fmt.Errorf("create run of %s: %w", spec.Name, err)
+	}
+	if !created {
+		s.d.Log.Info("duplicate trigger", "run", stored.ID, "job", spec.Name, "key", key)
+		if resumable(stored) {
+			stored, err = s.start(ctx, spec, stored)
+		}
+		return Launched{Run: stored, Duplicate: true}, err
+	}
+	stored, err = s.start(ctx, spec, stored)
+	return Launched{Run: stored}, err
+}
+
+// checkOverrides refuses overrides that would break a job's contract.
+func checkOverrides(spec *job.Spec, req Request) error {
+	if len(req.Env) > MaxOverrideEnv {
+		return &RequestError{Msg: fmt.Sprintf("%d environment overrides: at most %d are allowed", len(req.Env), MaxOverrideEnv)}
+	}
+	for name := range req.Env {
+		switch {
+		case !envNameRe.MatchString(name):
+			return &RequestError{Msg: fmt.Sprintf("environment override %q is not a variable name: use letters, digits and _, not starting with a digit", name)}
+		case strings.HasPrefix(name, job.ReservedEnvPrefix):
+			return &RequestError{Msg: fmt.Sprintf("environment override %s: names starting with %s are set by Longshore", name, job.ReservedEnvPrefix)}
+		}
+		if _, secret := spec.Secrets[name]; secret {
+			return &RequestError{Msg: fmt.Sprintf("environment override %s: %s is one of the job's secrets and cannot be overridden in plain text", name, name)}
+		}
+	}
+	return nil
+}
+
+// resumable reports whether a stored run was left before its task was
+// surely started: queued, or starting with no task recorded.
+func resumable(r run.Run) bool {
+	return r.Status == run.StatusQueued || (r.Status == run.StatusStarting && r.TaskRef == "")
+}
+
+// start admits a queued run under its job's concurrency policy and starts
+// its task. A run with a NotBefore in the future is left queued.
+func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run, error) {
+	if r.Status == run.StatusQueued {
+		if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
+			return r, nil
+		}
+		ok, err := s.admit(ctx, spec, &r)
+		if err != nil || !ok {
+			return r, err
+		}
+	}
+	r, err := s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+		switch {
+		case r.Status == run.StatusQueued:
+			r.Status = run.StatusStarting
+			return true, nil
+		case resumable(*r):
+			return false, nil
+		}
+		return false, errAlreadyStarted
+	})
+	if errors.Is(err, errAlreadyStarted) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	ref, err := s.d.Runner.Start(ctx, Task{Run: r, Job: spec, Env: Environment(spec, r), Command: r.Command})
+	if err != nil {
+		return s.startFailed(ctx, spec, r, err)
+	}
+	r, err = s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+		if r.TaskRef != "" || r.Status.Terminal() {
+			return false, nil
+		}
+		r.TaskRef = ref
+		return true, nil
+	})
+	if err != nil {
+		return r, err
+	}
+	s.d.Log.Info("run started", "run", r.ID, "job", r.Job, "attempt", r.Attempt, "task", ref)
+	if r.StopReq != run.StopNone && !r.Status.Terminal() {
+		// A stop was asked for while the task was being started.
+		if err := s.d.Runner.Stop(ctx, ref, stopWords(r.StopReq)); err != nil {
+			return r, fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
+		}
+	}
+	return r, nil
+}
+
+var errAlreadyStarted = errors.New("run already started")
+
+// admit applies the job's concurrency policy to a queued run. It returns
+// false when the run was skipped (and is now cancelled, saying why).
+// Only runs created before this one count, so that of two runs triggered
+// at once exactly one goes ahead under forbid.
+func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, error) {
+	if spec.Concurrency == job.ConcurrencyAllow {
+		return true, nil
+	}
+	all, err := s.active(ctx, spec.Name)
+	if err != nil {
+		return false, err
+	}
+	var before []run.Run
+	for _, a := range all {
+		if a.CreatedAt.Before(r.CreatedAt) || (a.CreatedAt.Equal(r.CreatedAt) && a.ID < r.ID) {
+			before = append(before, a)
+		}
+	}
+	adm := run.Admit(spec.Concurrency, before)
+	for _, id := range adm.Stop {
+		if _, err := s.Stop(ctx, id, run.StopReplace); err != nil {
+			return false, fmt.Errorf("replace run %s: %w", id, err)
+		}
+	}
+	if adm.Start {
+		return true, nil
+	}
+	skipped, err := s.finish(ctx, r.ID, run.Outcome{Status: run.StatusCancelled, Reason: adm.Reason})
+	if err != nil {
+		return false, err
+	}
+	*r = skipped
+	return false, nil
+}
+
+// startFailed records a task that could not be started: a transient
+// failure leaves the run queued for the trigger's next delivery; any other
+// fails the run with cause start.
+func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, startErr error) (run.Run, error) {
+	var se *StartError
+	if !errors.As(startErr, &se) {
+		se = &StartError{Transient: true, Reason: "start task", Err: startErr}
+	}
+	if se.Transient {
+		back, err := s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+			if r.Status != run.StatusStarting || r.TaskRef != "" {
+				return false, nil
+			}
+			r.Status = run.StatusQueued
+			return true, nil
+		})
+		if err != nil {
+			return back, err
+		}
+		return back, fmt.Errorf("start run %s of %s: %w", r.ID, r.Job, se)
+	}
+	o := run.ClassifyStartFailure(se.Error())
+	o.Transient = false
+	failed, err := s.finish(ctx, r.ID, o)
+	if err != nil {
+		return failed, err
+	}
+	return failed, nil
+}
+
+// finish ends a run with an outcome decided here (not from a task event)
+// and settles it: retry or notify.
+func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run, error) {
+	r, err := s.mutate(ctx, id, func(r *run.Run) (bool, error) {
+		if r.Status.Terminal() {
+			return false, nil
+		}
+		next, err := run.Finish(*r, o, s.d.Now())
+		if err != nil {
+			return false, err
+		}
+		*r = next
+		return true, nil
+	})
+	if err != nil {
+		return r, err
+	}
+	return s.settle(ctx, r)
+}
+
+// Environment is the environment a run's task receives: the job's
+// variables, the run's overrides, then Longshore's own variables.
+func Environment(spec *job.Spec, r run.Run) map[string]string {
+	env := make(map[string]string, len(spec.Environment)+len(r.Env)+8)
+	maps.Copy(env, spec.Environment)
+	maps.Copy(env, r.Env)
+	env["LONGSHORE_RUN_ID"] = r.ID
+	env["LONGSHORE_JOB"] = r.Job
+	env["LONGSHORE_ATTEMPT"] = strconv.Itoa(r.Attempt)
+	env["LONGSHORE_TRIGGER"] = string(r.Trigger.Kind)
+	t := r.Trigger
+	switch t.Kind {
+	case run.TriggerSchedule:
+		if t.ScheduledTime != nil {
+			env["LONGSHORE_SCHEDULED_TIME"] = t.ScheduledTime.UTC().Format(time.RFC3339)
+		}
+	case run.TriggerS3:
+		env["LONGSHORE_S3_BUCKET"] = t.Bucket
+		env["LONGSHORE_S3_KEY"] = t.Key
+	case run.TriggerSQS:
+		env["LONGSHORE_SQS_MESSAGE_ID"] = t.MessageID
+		env["LONGSHORE_SQS_BODY"] = t.Body
+	}
+	return env
+}
+
+// Stop stops a run: a queued run is cancelled at once; a started one has its
+// task stopped, and the stop is classified as why when the task's end is
+// observed. Stopping a finished run changes nothing.
+func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run.Run, error) {
+	r, err := s.d.Store.Get(ctx, id)
+	if err != nil {
+		return r, fmt.Errorf("get run %s: %w", id, err)
+	}
+	if r.Status.Terminal() {
+		return r, nil
+	}
+	if r.Status == run.StatusQueued {
+		r, err = s.finish(ctx, id, run.Outcome{Status: run.StatusCancelled, Reason: stopWords(why) + " before it started"})
+		if err == nil || !isTransition(err) {
+			return r, err
+		}
+		// It started meanwhile: stop its task below.
+	}
+	r, err = s.mutate(ctx, id, func(r *run.Run) (bool, error) {
+		if r.Status.Terminal() || r.StopReq != run.StopNone {
+			return false, nil
+		}
+		r.StopReq = why
+		return true, nil
+	})
+	if err != nil || r.Status.Terminal() || r.TaskRef == "" {
+		// Without a task yet, start() stops it once the task is recorded.
+		return r, err
+	}
+	if err := s.d.Runner.Stop(ctx, r.TaskRef, stopWords(r.StopReq)); err != nil {
+		return r, fmt.Errorf("stop task %s of run %s: %w", r.TaskRef, id, err)
+	}
+	s.d.Log.Info("run stopping", "run", id, "job", r.Job, "why", r.StopReq)
+	return r, nil
+}
+
+func isTransition(err error) bool {
+	var te *run.TransitionError
+	return errors.As(err, &te)
+}
+
+func stopWords(why run.StopRequest) string {
+	switch why {
+	case run.StopTimeout:
+		return "stopped after the job's timeout"
+	case run.StopReplace:
+		return "replaced by a newer run"
+	default:
+		return "stopped on request"
+	}
+}
+
+// StartDue starts the queued runs whose time has come: retries after their
+// backoff, and runs whose start was interrupted. It returns how many it
+// started.
+func (s *Service) StartDue(ctx context.Context) (int, error) {
+	q := Query{Status: []run.Status{run.StatusQueued}}
+	started := 0
+	var errs []error
+	for {
+		page, next, err := s.d.Store.List(ctx, q)
+		if err != nil {
+			return started, fmt.Errorf("list queued runs: %w", err)
+		}
+		for _, r := range page {
+			if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
+				continue
+			}
+			spec, err := s.spec(r.Job)
+			if err != nil {
+				_, err = s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseStart,
+					Reason: fmt.Sprintf("never started: job %s is no longer in the catalog", r.Job)})
+				errs = append(errs, err)
+				continue
+			}
+			after, err := s.start(ctx, spec, r)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if after.Status != run.StatusQueued {
+				started++
+			}
+		}
+		if next == "" {
+			return started, errors.Join(errs...)
+		}
+		q.Cursor = next
+	}
+}

@@ -1,0 +1,106 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Deps are the ports and the clock both services use.
+type Deps struct {
+	Jobs     Catalog
+	Store    RunStore
+	Runner   TaskRunner
+	Notifier Notifier
+	Now      Clock
+	// NewID returns a fresh run id (run.NewID over crypto/rand in production).
+	NewID func() (string, error)
+	// Log receives what the services did; slog.Default() when nil.
+	Log *slog.Logger
+}
+
+// Service is the launch and track services over one set of ports.
+type Service struct {
+	d Deps
+}
+
+// New returns the services over d.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Service{d: d}
+}
+
+// maxConflicts bounds how often an update is re-read and tried again when
+// another writer changed the run meanwhile.
+const maxConflicts = 8
+
+// mutate reads run id, applies change and stores the result, re-reading
+// and trying again when another writer changed the run meanwhile. change
+// returns false when there is nothing to store. It returns the run as
+// stored (or as read, when nothing changed).
+func (s *Service) mutate(ctx context.Context, id string, change func(*run.Run) (bool, error)) (run.Run, error) {
+	for range maxConflicts {
+		r, err := s.d.Store.Get(ctx, id)
+		if err != nil {
+			return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
+		}
+		next := r
+		ok, err := change(&next)
+		if err != nil || !ok {
+			return r, err
+		}
+		next.UpdatedAt = s.d.Now()
+		stored, err := s.d.Store.Update(ctx, next)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("update run %s: %w", id, err)
+		}
+		return stored, nil
+	}
+	return run.Run{}, fmt.Errorf("update run %s: %w %d times in a row", id, ErrConflict, maxConflicts)
+}
+
+// active lists a job's runs that have not finished.
+func (s *Service) active(ctx context.Context, jobName string) ([]run.Run, error) {
+	var out []run.Run
+	q := Query{Job: jobName, Status: []run.Status{run.StatusQueued, run.StatusStarting, run.StatusRunning}}
+	for {
+		page, next, err := s.d.Store.List(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("list active runs of %s: %w", jobName, err)
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		q.Cursor = next
+	}
+}
+
+// spec returns the job of a run, or an error naming it.
+func (s *Service) spec(name string) (*job.Spec, error) {
+	spec, ok := s.d.Jobs.Get(name)
+	if !ok {
+		return nil, &RequestError{Msg: fmt.Sprintf("unknown job %q", name)}
+	}
+	return spec, nil
+}
+
+// RequestError is a request that can never succeed as it is (unknown job,
+// bad override). Triggers must not retry it.
+type RequestError struct {
+	Msg string
+}
+
+func (e *RequestError) Error() string { return e.Msg }
+
+func timePtr(t time.Time) *time.Time { return &t }

@@ -1,0 +1,238 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Observed says what became of a task observation.
+type Observed struct {
+	Run run.Run
+	// Applied is false when the observation was dropped: stale, a
+	// duplicate, for a finished run, or not for a run of ours.
+	Applied bool
+	// Ignored explains a dropped observation that belongs to no run.
+	Ignored string
+}
+
+// Observe applies a task observation (an ECS Task State Change, a local
+// process's exit) to its run. Observations may come late, twice or out of
+// order: a stale one is dropped and a finished run never moves again. A run
+// that has finished is settled: retried under its job's policy, or its
+// outcome reported to its caller. Observing the same end twice reports it
+// once; a report that failed is tried again.
+func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, error) {
+	if ts.RunID == "" {
+		return Observed{Ignored: "task " + ts.TaskRef + " was not started by Longshore"}, nil
+	}
+	applied := false
+	r, err := s.mutate(ctx, ts.RunID, func(r *run.Run) (bool, error) {
+		next, ok := run.Apply(*r, ts, s.d.Now())
+		applied = ok
+		*r = next
+		return ok, nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Observed{Ignored: "run " + ts.RunID + " is not known here"}, nil
+	}
+	if err != nil {
+		return Observed{Run: r}, err
+	}
+	if applied {
+		s.d.Log.Info("task observed", "run", r.ID, "job", r.Job, "phase", ts.Phase, "status", r.Status)
+	}
+	r, err = s.settle(ctx, r)
+	return Observed{Run: r, Applied: applied}, err
+}
+
+// settle finishes the bookkeeping of a terminal run: a failure the job's
+// retry policy covers becomes a new attempt (queued with its backoff and
+// started when due); otherwise the caller is told the outcome, once.
+// Every step is idempotent, so settling twice is harmless.
+func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
+	if !r.Status.Terminal() || r.Notified {
+		return r, nil
+	}
+	spec, err := s.spec(r.Job)
+	if err == nil && r.NextRunID == "" {
+		if d := run.Retry(spec.Retries, r, s.d.Now()); d.Retry {
+			return s.retry(ctx, r, d)
+		} else if d.Why != "" {
+			s.d.Log.Info("no retry", "run", r.ID, "job", r.Job, "why", d.Why)
+		}
+	}
+	if r.NextRunID != "" {
+		return r, nil
+	}
+	if err := s.d.Notifier.Notify(ctx, r); err != nil {
+		return r, fmt.Errorf("notify the end of run %s: %w", r.ID, err)
+	}
+	return s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+		if r.Notified {
+			return false, nil
+		}
+		r.Notified = true
+		return true, nil
+	})
+}
+
+// retry creates the next attempt of a failed run and links the two. The
+// new run's key is derived from the failed run, so settling twice creates
+// it once.
+func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) (run.Run, error) {
+	id, err := s.d.NewID()
+	if err != nil {
+		return prev, fmt.Errorf("new run id: %w", err)
+	}
+	now := s.d.Now()
+	next := run.Run{
+		ID: id, Job: prev.Job, Trigger: prev.Trigger, Key: "retry:" + prev.ID, Attempt: d.Attempt,
+		PreviousRunID: prev.ID, Status: run.StatusQueued, Env: prev.Env, Command: prev.Command,
+		Callback: prev.Callback, CreatedAt: now, UpdatedAt: now, NotBefore: timePtr(d.NotBefore),
+	}
+	stored, _, err := s.d.Store.Create(ctx, next)
+	if err != nil {
+		return prev, fmt.Errorf("create attempt %d of run %s: %w", d.Attempt, prev.ID, err)
+	}
+	prev, err = s.mutate(ctx, prev.ID, func(r *run.Run) (bool, error) {
+		if r.NextRunID != "" {
+			return false, nil
+		}
+		r.NextRunID = stored.ID
+		return true, nil
+	})
+	if err != nil {
+		return prev, err
+	}
+	s.d.Log.Info("retrying", "run", prev.ID, "next", stored.ID, "attempt", d.Attempt, "at", d.NotBefore, "why", d.Why)
+	if spec, err := s.spec(stored.Job); err == nil && resumable(stored) {
+		if _, err := s.start(ctx, spec, stored); err != nil {
+			return prev, err
+		}
+	}
+	return prev, nil
+}
+
+// ReconcileOptions tune Reconcile.
+type ReconcileOptions struct {
+	// Quiet is how long a started run may go without an observation before
+	// the runner is asked about its task.
+	Quiet time.Duration
+}
+
+// Reconciled counts what Reconcile did.
+type Reconciled struct {
+	Started, TimedOut, Repaired, Lost, Settled int
+}
+
+// Reconcile repairs what events alone cannot: it stops tasks past their
+// job's timeout, asks the runner about runs that have gone quiet (a missed
+// event) and applies the answer — a task the runner no longer knows makes
+// the run lost — starts queued runs that are due, and settles finished runs
+// whose report failed. It is what the reconciler function runs every few
+// minutes and the local engine runs on its loop.
+func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconciled, error) {
+	var out Reconciled
+	var errs []error
+	q := Query{Status: []run.Status{run.StatusStarting, run.StatusRunning}}
+	for {
+		page, cursor, err := s.d.Store.List(ctx, q)
+		if err != nil {
+			return out, fmt.Errorf("list started runs: %w", err)
+		}
+		for _, r := range page {
+			if err := s.reconcileOne(ctx, r, opts, &out); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if cursor == "" {
+			break
+		}
+		q.Cursor = cursor
+	}
+	n, err := s.StartDue(ctx)
+	out.Started = n
+	errs = append(errs, err)
+	n, err = s.settleUnreported(ctx)
+	out.Settled = n
+	errs = append(errs, err)
+	return out, errors.Join(errs...)
+}
+
+func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOptions, out *Reconciled) error {
+	now := s.d.Now()
+	spec, err := s.spec(r.Job)
+	if err == nil && r.StopReq == run.StopNone {
+		since := r.CreatedAt
+		if r.StartedAt != nil {
+			since = *r.StartedAt
+		}
+		if now.Sub(since) > spec.Timeout.D() {
+			out.TimedOut++
+			_, err := s.Stop(ctx, r.ID, run.StopTimeout)
+			return err
+		}
+	}
+	if now.Sub(r.UpdatedAt) < opts.Quiet {
+		return nil
+	}
+	if r.TaskRef == "" {
+		// The launch stopped between marking the run starting and recording
+		// its task: start it again (Start is idempotent per run).
+		if err != nil {
+			return err
+		}
+		_, err := s.start(ctx, spec, r)
+		out.Repaired++
+		return err
+	}
+	ts, err := s.d.Runner.Describe(ctx, r.TaskRef)
+	if errors.Is(err, ErrTaskNotFound) {
+		out.Lost++
+		_, err := s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseLost,
+			Reason: fmt.Sprintf("lost: the runner no longer knows task %s, so its outcome is unknown", r.TaskRef)})
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("describe task %s of run %s: %w", r.TaskRef, r.ID, err)
+	}
+	if ts.RunID == "" {
+		ts.RunID = r.ID
+	}
+	res, err := s.Observe(ctx, ts)
+	if res.Applied {
+		out.Repaired++
+	} else if err == nil {
+		// Nothing new: note that we looked, so the run is not asked about again at once.
+		_, err = s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) { return !r.Status.Terminal(), nil })
+	}
+	return err
+}
+
+// settleUnreported settles finished runs whose report has not gone out.
+func (s *Service) settleUnreported(ctx context.Context) (int, error) {
+	q := Query{Unreported: true}
+	settled := 0
+	var errs []error
+	for {
+		page, cursor, err := s.d.Store.List(ctx, q)
+		if err != nil {
+			return settled, fmt.Errorf("list finished runs: %w", err)
+		}
+		for _, r := range page {
+			if _, err := s.settle(ctx, r); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			settled++
+		}
+		if cursor == "" {
+			return settled, errors.Join(errs...)
+		}
+		q.Cursor = cursor
+	}
+}
