@@ -1,0 +1,56 @@
+// Package integration runs Longshore as its users do: the real binary,
+// built once for the whole suite, against real files and processes.
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// longshore is the path of the binary built for this run.
+var longshore string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "longshore-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	longshore = filepath.Join(dir, "longshore")
+	build := exec.Command("go", "build", "-o", longshore, "../cmd/longshore")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build longshore:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what a command printed and how it exited.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cli runs the binary with args in dir ("" for this folder).
+func cli(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(longshore, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run longshore %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
