@@ -554,3 +554,17 @@ func TestReconcile(t *testing.T) {
 		}
 	})
 }
+
+func TestASkippedRunIsRecordedOnceAndReported(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	at := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	req := dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerSchedule, ScheduledTime: &at}}
+	a, err := w.svc.Skip(ctx, req, "missed: the engine was not running")
+	if err != nil || a.Status != run.StatusCancelled || a.Reason != "missed: the engine was not running" {
+		t.Fatalf("Skip = %+v, %v", a, err)
+	}
+	b, _ := w.svc.Skip(ctx, req, "missed again")
+	if b.ID != a.ID || len(w.store.Runs()) != 1 || len(w.notes.Reports()) != 1 || w.runner.Count() != 0 {
+		t.Errorf("second Skip made run %s; %d runs, %d reports, %d tasks", b.ID, len(w.store.Runs()), len(w.notes.Reports()), w.runner.Count())
+	}
+}

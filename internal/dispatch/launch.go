@@ -370,3 +370,32 @@ func (s *Service) StartDue(ctx context.Context) (int, error) {
 		q.Cursor = next
 	}
 }
+
+// Skip records a run that was due but is not run, already cancelled with
+// the reason (a schedule missed while the engine was down), and reports it.
+// Like Launch, the same trigger twice records one run.
+func (s *Service) Skip(ctx context.Context, req Request, reason string) (run.Run, error) {
+	spec, err := s.spec(req.Job)
+	if err != nil {
+		return run.Run{}, err
+	}
+	id, err := s.d.NewID()
+	if err != nil {
+		return run.Run{}, fmt.Errorf("new run id: %w", err)
+	}
+	key, err := run.IdempotencyKey(spec.Name, req.Trigger, req.Key)
+	if err != nil {
+		return run.Run{}, &RequestError{Msg: err.Error()}
+	}
+	now := s.d.Now()
+	r := run.Run{
+		ID: id, Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
+		Status: run.StatusCancelled, Reason: reason, Callback: req.Callback,
+		CreatedAt: now, UpdatedAt: now, StoppedAt: timePtr(now),
+	}
+	stored, _, err := s.d.Store.Create(ctx, r)
+	if err != nil {
+		return run.Run{}, fmt.Errorf("record skipped run of %s: %w", spec.Name, err)
+	}
+	return s.settle(ctx, stored)
+}
