@@ -1,0 +1,422 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Launcher starts and stops runs (dispatch.Service).
+type Launcher interface {
+	Launch(ctx context.Context, req dispatch.Request) (dispatch.Launched, error)
+	Stop(ctx context.Context, id string, why run.StopRequest) (run.Run, error)
+}
+
+// Runs reads runs (a dispatch.RunStore).
+type Runs interface {
+	Get(ctx context.Context, id string) (run.Run, error)
+	List(ctx context.Context, q dispatch.Query) ([]run.Run, string, error)
+}
+
+// Logs opens a run's output: stream is "stdout" or "stderr". A run with no
+// output yet gives an error satisfying errors.Is(err, fs.ErrNotExist).
+type Logs interface {
+	Open(runID, stream string) (io.ReadSeekCloser, error)
+}
+
+// Options configure the handler.
+type Options struct {
+	Launcher Launcher
+	Runs     Runs
+	Logs     Logs
+	// Jobs lists the catalog as the API shows it.
+	Jobs func() []Job
+	Log  *slog.Logger
+	// MaxWait bounds RunRequest.WaitSeconds (default 15 minutes, Lambda's limit).
+	MaxWait time.Duration
+	// Poll is how often a waiting request looks at its run (default 100ms).
+	Poll time.Duration
+}
+
+// Limits of the API.
+const (
+	MaxBodyBytes   = 1 << 20
+	MaxLogChunk    = 1 << 20
+	MaxListLimit   = 1000
+	launcherName   = "launcher"
+	invocationPath = "/2015-03-31/functions/{name}/invocations"
+)
+
+type handler struct {
+	o Options
+}
+
+// NewHandler serves the API:
+//
+//	POST /2015-03-31/functions/launcher/invocations  Lambda Invoke of the launcher (RunRequest)
+//	POST /v1/runs                                    start a run (RunRequest)
+//	GET  /v1/runs?job=&status=&limit=&cursor=        list runs, newest first
+//	GET  /v1/runs/{id}                               one run
+//	GET  /v1/runs/{id}/logs?stream=stdout&offset=N   output from an offset
+//	POST /v1/runs/{id}/stop                          stop a run
+//	GET  /v1/jobs                                    the catalog
+//	GET  /healthz                                    liveness
+func NewHandler(o Options) http.Handler {
+	if o.MaxWait <= 0 {
+		o.MaxWait = 15 * time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = 100 * time.Millisecond
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	h := &handler{o: o}
+	mux := http.NewServeMux()
+	mux.HandleFunc(invocationPath, h.method(http.MethodPost, h.invoke))
+	mux.HandleFunc("/v1/runs", h.methods(map[string]http.HandlerFunc{http.MethodGet: h.list, http.MethodPost: h.start}))
+	mux.HandleFunc("/v1/runs/{id}", h.method(http.MethodGet, h.get))
+	mux.HandleFunc("/v1/runs/{id}/logs", h.method(http.MethodGet, h.logs))
+	mux.HandleFunc("/v1/runs/{id}/stop", h.method(http.MethodPost, h.stop))
+	mux.HandleFunc("/v1/jobs", h.method(http.MethodGet, h.jobs))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func (h *handler) method(m string, f http.HandlerFunc) http.HandlerFunc {
+	return h.methods(map[string]http.HandlerFunc{m: f})
+}
+
+func (h *handler) methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, ok := fs[r.Method]
+		if !ok {
+			allowed := make([]string, 0, len(fs))
+			for m := range fs {
+				allowed = append(allowed, m)
+			}
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+			return
+		}
+		f(w, r)
+	}
+}
+
+// start serves POST /v1/runs.
+func (h *handler) start(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeRunRequest(w, r)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	resp, err := h.launch(r.Context(), req, "api")
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	status := http.StatusCreated
+	if resp.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, resp)
+}
+
+// invoke serves Lambda's Invoke API for the launcher function: errors of
+// the function come back as Lambda reports them (200 with
+// X-Amz-Function-Error), so the SDK's Invoke behaves as against AWS.
+func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if name != launcherName && name != "longshore-"+launcherName {
+		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+		writeJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "Message": fmt.Sprintf("Function not found: %s (the local engine serves %q)", name, launcherName)})
+		return
+	}
+	req, err := decodeRunRequest(w, r)
+	if err == nil {
+		switch r.Header.Get("X-Amz-Invocation-Type") {
+		case "DryRun":
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case "Event":
+			req.WaitSeconds = 0
+			if _, err = h.launch(r.Context(), req, "lambda-invoke"); err == nil {
+				w.WriteHeader(http.StatusAccepted)
+				return
+			}
+		default:
+			var resp RunResponse
+			if resp, err = h.launch(r.Context(), req, "lambda-invoke"); err == nil {
+				writeJSON(w, http.StatusOK, resp)
+				return
+			}
+		}
+	}
+	if statusOf(err) >= 500 {
+		h.o.Log.Error("invoke", "err", err)
+	}
+	w.Header().Set("X-Amz-Function-Error", "Unhandled")
+	writeJSON(w, http.StatusOK, map[string]string{"errorType": errorType(err), "errorMessage": err.Error()})
+}
+
+func (h *handler) launch(ctx context.Context, req RunRequest, caller string) (RunResponse, error) {
+	got, err := h.o.Launcher.Launch(ctx, dispatch.Request{
+		Job: req.Job, Trigger: run.Trigger{Kind: run.TriggerInvoke, Caller: caller}, Key: req.Key,
+		Env: req.Env, Command: req.Command, Callback: req.Callback,
+	})
+	var se *dispatch.StartError
+	if err != nil && !(errors.As(err, &se) && se.Transient && got.Run.ID != "") {
+		return RunResponse{}, err
+	}
+	// A transient start failure leaves the run queued; it starts when capacity allows.
+	r := got.Run
+	if req.WaitSeconds > 0 {
+		wait := min(time.Duration(req.WaitSeconds)*time.Second, h.o.MaxWait)
+		if r, err = h.waitFinal(ctx, r, wait); err != nil {
+			return RunResponse{}, err
+		}
+	}
+	return RunResponse{Run: FromRun(r), Duplicate: got.Duplicate}, nil
+}
+
+// waitFinal follows a run and its retries until the last attempt finishes
+// or the wait is over, and returns the latest attempt.
+func (h *handler) waitFinal(ctx context.Context, r run.Run, wait time.Duration) (run.Run, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(h.o.Poll)
+	defer tick.Stop()
+	for {
+		if r.Status.Terminal() && r.NextRunID == "" {
+			return r, nil
+		}
+		id := r.ID
+		if r.NextRunID != "" {
+			id = r.NextRunID
+		}
+		select {
+		case <-ctx.Done():
+			return r, nil
+		case <-tick.C:
+		}
+		next, err := h.o.Runs.Get(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, nil
+			}
+			return r, fmt.Errorf("follow run %s: %w", id, err)
+		}
+		r = next
+	}
+}
+
+func decodeRunRequest(w http.ResponseWriter, r *http.Request) (RunRequest, error) {
+	var req RunRequest
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes)}
+		}
+		return req, &httpError{http.StatusBadRequest, fmt.Sprintf("request body is not a run request: %v; send {\"job\": NAME, \"env\": {...}, \"command\": [...], \"key\": KEY, \"waitSeconds\": N}", err)}
+	}
+	if dec.More() {
+		return req, &httpError{http.StatusBadRequest, "request body holds more than one JSON value"}
+	}
+	if req.Job == "" {
+		return req, &httpError{http.StatusBadRequest, `request has no "job": name the job to run`}
+	}
+	if req.WaitSeconds < 0 {
+		return req, &httpError{http.StatusBadRequest, `"waitSeconds" must be 0 or more`}
+	}
+	return req, nil
+}
+
+// get serves GET /v1/runs/{id}.
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	id, ok := runID(w, r)
+	if !ok {
+		return
+	}
+	got, err := h.o.Runs.Get(r.Context(), id)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, FromRun(got))
+}
+
+// list serves GET /v1/runs.
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	q := dispatch.Query{Job: r.URL.Query().Get("job"), Cursor: r.URL.Query().Get("cursor")}
+	for _, s := range r.URL.Query()["status"] {
+		for _, one := range strings.Split(s, ",") {
+			st := run.Status(one)
+			if !st.Valid() {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", one))
+				return
+			}
+			q.Status = append(q.Status, st)
+		}
+	}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxListLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is out of range: use 1 to %d", l, MaxListLimit))
+			return
+		}
+		q.Limit = n
+	}
+	runs, next, err := h.o.Runs.List(r.Context(), q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("list runs: %v", err))
+		return
+	}
+	out := RunList{Runs: make([]Run, 0, len(runs)), Next: next}
+	for _, r := range runs {
+		out.Runs = append(out.Runs, FromRun(r))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// logs serves GET /v1/runs/{id}/logs: the output from an offset, at most
+// MaxLogChunk bytes, with the next offset and whether the run is done.
+func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
+	id, ok := runID(w, r)
+	if !ok {
+		return
+	}
+	stream := r.URL.Query().Get("stream")
+	if stream == "" {
+		stream = "stdout"
+	}
+	if stream != "stdout" && stream != "stderr" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
+		return
+	}
+	var offset int64
+	if o := r.URL.Query().Get("offset"); o != "" {
+		n, err := strconv.ParseInt(o, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a byte offset", o))
+			return
+		}
+		offset = n
+	}
+	// Read the run first: output that exists when the run is seen finished is complete.
+	got, err := h.o.Runs.Get(r.Context(), id)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	var chunk []byte
+	f, err := h.o.Logs.Open(id, stream)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("read output of run %s: %v", id, err))
+		return
+	default:
+		defer f.Close()
+		if _, err := f.Seek(offset, io.SeekStart); err == nil {
+			chunk, _ = io.ReadAll(io.LimitReader(f, MaxLogChunk))
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set(HeaderLogOffset, strconv.FormatInt(offset+int64(len(chunk)), 10))
+	w.Header().Set(HeaderRunDone, strconv.FormatBool(got.Status.Terminal() && len(chunk) < MaxLogChunk))
+	w.WriteHeader(http.StatusOK)
+	w.Write(chunk)
+}
+
+// stop serves POST /v1/runs/{id}/stop.
+func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
+	id, ok := runID(w, r)
+	if !ok {
+		return
+	}
+	got, err := h.o.Launcher.Stop(r.Context(), id, run.StopCancel)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, FromRun(got))
+}
+
+func (h *handler) jobs(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]Job{"jobs": h.o.Jobs()})
+}
+
+func runID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !run.ValidID(id) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
+		return "", false
+	}
+	return id, true
+}
+
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func statusOf(err error) int {
+	var he *httpError
+	var re *dispatch.RequestError
+	switch {
+	case errors.As(err, &he):
+		return he.status
+	case errors.As(err, &re):
+		return http.StatusBadRequest
+	case errors.Is(err, dispatch.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func errorType(err error) string {
+	var re *dispatch.RequestError
+	var he *httpError
+	var se *dispatch.StartError
+	switch {
+	case errors.As(err, &re), errors.As(err, &he):
+		return "RequestError"
+	case errors.As(err, &se):
+		return "StartError"
+	}
+	return "InternalError"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, Error{Message: msg})
+}

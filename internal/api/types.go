@@ -1,0 +1,108 @@
+// Package api is Longshore's HTTP interface to runs: the JSON contract of a
+// run, the handler the local engine serves (a Lambda-compatible invoke and a
+// small REST API) and the client the CLI uses.
+package api
+
+import (
+	"time"
+
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Run is a run as users and scripts see it (`longshore runs get ID --json`).
+// Cause and ExitCode are null when they do not apply.
+type Run struct {
+	ID            string            `json:"id"`
+	Job           string            `json:"job"`
+	Status        run.Status        `json:"status"`
+	Cause         *run.Cause        `json:"cause"`
+	ExitCode      *int              `json:"exitCode"`
+	Reason        string            `json:"reason"`
+	Attempt       int               `json:"attempt"`
+	Trigger       run.Trigger       `json:"trigger"`
+	CreatedAt     time.Time         `json:"createdAt"`
+	StartedAt     *time.Time        `json:"startedAt"`
+	StoppedAt     *time.Time        `json:"stoppedAt"`
+	UpdatedAt     time.Time         `json:"updatedAt"`
+	PreviousRunID string            `json:"previousRunId,omitempty"`
+	NextRunID     string            `json:"nextRunId,omitempty"`
+	NotBefore     *time.Time        `json:"notBefore,omitempty"`
+	Containers    []run.Container   `json:"containers,omitempty"`
+	Env           map[string]string `json:"env,omitempty"`
+	Command       []string          `json:"command,omitempty"`
+	TaskRef       string            `json:"taskRef,omitempty"`
+}
+
+// FromRun builds the contract view of a stored run.
+func FromRun(r run.Run) Run {
+	v := Run{
+		ID: r.ID, Job: r.Job, Status: r.Status, ExitCode: r.ExitCode, Reason: r.Reason, Attempt: r.Attempt,
+		Trigger: r.Trigger, CreatedAt: r.CreatedAt.UTC(), StartedAt: utc(r.StartedAt), StoppedAt: utc(r.StoppedAt),
+		UpdatedAt: r.UpdatedAt.UTC(), PreviousRunID: r.PreviousRunID, NextRunID: r.NextRunID, NotBefore: utc(r.NotBefore),
+		Containers: r.Containers, Env: r.Env, Command: r.Command, TaskRef: r.TaskRef,
+	}
+	if r.Cause != run.CauseNone {
+		c := r.Cause
+		v.Cause = &c
+	}
+	return v
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// RunRequest starts a one-off run. It is the payload of the launcher's
+// direct invoke, on AWS and locally alike.
+type RunRequest struct {
+	Job string `json:"job"`
+	// Env adds to and overrides the job's environment.
+	Env map[string]string `json:"env,omitempty"`
+	// Command replaces the job's command (for a local process: extra arguments).
+	Command []string `json:"command,omitempty"`
+	// Key makes the request idempotent: the same key twice is one run.
+	Key      string        `json:"key,omitempty"`
+	Callback *run.Callback `json:"callback,omitempty"`
+	// WaitSeconds asks the answer to wait, up to this long, for the run to finish.
+	WaitSeconds int `json:"waitSeconds,omitempty"`
+}
+
+// RunResponse answers a RunRequest: the run (finished if the wait was long
+// enough) and whether the key had already made it.
+type RunResponse struct {
+	Run
+	Duplicate bool `json:"duplicate"`
+}
+
+// RunList is a page of runs, newest first.
+type RunList struct {
+	Runs []Run `json:"runs"`
+	// Next continues the list; empty on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// Job is a job of the catalog as the API lists it.
+type Job struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	Triggers    []string   `json:"triggers"`
+	Runner      string     `json:"runner,omitempty"`
+	NextFire    *time.Time `json:"nextFire,omitempty"`
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Message string `json:"error"`
+}
+
+// Header names of the logs endpoint.
+const (
+	// HeaderLogOffset is the offset to ask for next.
+	HeaderLogOffset = "X-Longshore-Log-Offset"
+	// HeaderRunDone is "true" once the run has finished: no more output will come.
+	HeaderRunDone = "X-Longshore-Run-Done"
+)
