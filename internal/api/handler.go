@@ -180,11 +180,9 @@ func (h *handler) launch(ctx context.Context, req RunRequest, caller string) (Ru
 		Job: req.Job, Trigger: run.Trigger{Kind: run.TriggerInvoke, Caller: caller}, Key: req.Key,
 		Env: req.Env, Command: req.Command, Callback: req.Callback,
 	})
-	var se *dispatch.StartError
-	if err != nil && !(errors.As(err, &se) && se.Transient && got.Run.ID != "") {
+	if !dispatch.Stored(got, err) {
 		return RunResponse{}, err
 	}
-	// A transient start failure leaves the run queued; it starts when capacity allows.
 	r := got.Run
 	if req.WaitSeconds > 0 {
 		wait := min(time.Duration(req.WaitSeconds)*time.Second, h.o.MaxWait)

@@ -328,6 +328,8 @@ func stopWords(why run.StopRequest) string {
 		return "stopped after the job's timeout"
 	case run.StopReplace:
 		return "replaced by a newer run"
+	case run.StopShutdown:
+		return "stopped because the engine was shut down"
 	default:
 		return "stopped on request"
 	}
@@ -398,4 +400,16 @@ func (s *Service) Skip(ctx context.Context, req Request, reason string) (run.Run
 		return run.Run{}, fmt.Errorf("record skipped run of %s: %w", spec.Name, err)
 	}
 	return s.settle(ctx, stored)
+}
+
+// Stored reports whether a Launch left its trigger safely recorded: it
+// succeeded, or its run is stored and only the start must wait (a transient
+// StartError: the run stays queued and starts when capacity allows). A
+// trigger that is stored may be acknowledged.
+func Stored(l Launched, err error) bool {
+	if err == nil {
+		return true
+	}
+	var se *StartError
+	return errors.As(err, &se) && se.Transient && l.Run.ID != ""
 }

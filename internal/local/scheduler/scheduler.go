@@ -202,7 +202,7 @@ func (s *Scheduler) tickOne(ctx context.Context, e *entry, now time.Time) error 
 	if !latest.IsZero() {
 		got, err := s.o.Launch.Launch(ctx, request(e, latest))
 		var re *dispatch.RequestError
-		if err != nil && !errors.As(err, &re) && got.Run.ID == "" {
+		if !dispatch.Stored(got, err) && !errors.As(err, &re) {
 			// Nothing was stored: keep the mark so the next tick tries again.
 			return fmt.Errorf("fire %s of %s at %s: %w", e.expr, e.job, latest.UTC().Format(time.RFC3339), err)
 		}

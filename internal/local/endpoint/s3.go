@@ -1,0 +1,495 @@
+package endpoint
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// DefaultBucket is the uploads bucket when S3Options.Buckets is empty.
+const DefaultBucket = "uploads"
+
+// S3Options configure the local S3 endpoint.
+type S3Options struct {
+	// Dir is the data folder for buckets and objects: they survive restarts.
+	Dir string
+	// Buckets are created at start when missing; [DefaultBucket] when empty.
+	// The first is the uploads bucket: objects created there start the runs
+	// of the jobs whose s3 trigger matches their key, as on AWS. The others
+	// are plain storage (for a job's outputs, say).
+	Buckets []string
+	Jobs    Jobs
+	Launch  Launcher
+	// Now is the clock (time.Now when nil): it seeds the sequencers and
+	// dates objects.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// S3 is an S3-compatible endpoint (path-style, or virtual-hosted under
+// *.localhost) built on gofakes3 over a store on disk. Every object created
+// in the uploads bucket — a PutObject, a completed multipart upload, a
+// CopyObject or a browser form upload — starts one run of each job whose s3
+// trigger matches the key, with the key exactly as stored and a new
+// sequencer: uploading the same key again is a new run.
+//
+// The answer to an upload waits for those launches. When one fails with
+// anything but a *dispatch.RequestError, the client gets 503 SlowDown and
+// uploads again (the object is stored either way, and the trigger is not
+// lost); a RequestError is logged and the upload succeeds. A browser form
+// upload, whose key is known only once gofakes3 has read its body, gets
+// 500 with code SlowDown instead: gofakes3 answers 500 to codes it does
+// not know.
+type S3 struct {
+	o       S3Options
+	uploads string
+	handler http.Handler
+
+	mu    sync.Mutex
+	slots map[objectRef]*keySlot
+}
+
+// objectRef names an object.
+type objectRef struct{ bucket, key string }
+
+// objectCreated is one object created in the uploads bucket, waiting for
+// its runs to be launched.
+type objectCreated struct {
+	objectRef
+	sequencer string
+}
+
+// keySlot serialises the requests that create one object: the request
+// holding it collects, in created, what the store did for it.
+type keySlot struct {
+	sem     chan struct{}
+	waiters int
+	created []objectCreated
+	held    bool
+}
+
+// NewS3 opens the data folder, creates the missing buckets and returns the
+// endpoint. Close it to release the store.
+func NewS3(o S3Options) (*S3, error) {
+	switch {
+	case o.Dir == "":
+		return nil, errors.New("local S3: no data folder (S3Options.Dir)")
+	case o.Jobs == nil:
+		return nil, errors.New("local S3: no job catalog (S3Options.Jobs)")
+	case o.Launch == nil:
+		return nil, errors.New("local S3: no launcher (S3Options.Launch)")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = discardLog()
+	}
+	if len(o.Buckets) == 0 {
+		o.Buckets = []string{DefaultBucket}
+	}
+	for _, b := range o.Buckets {
+		if err := gofakes3.ValidateBucketName(b); err != nil {
+			return nil, fmt.Errorf("local S3: bucket %q: %w", b, err)
+		}
+	}
+	store, err := openDiskStore(o.Dir, o.Now, o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("local S3: %w", err)
+	}
+	for _, b := range o.Buckets {
+		if err := store.CreateBucket(b); err != nil && !gofakes3.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("local S3: %w", err)
+		}
+	}
+	s := &S3{o: o, uploads: o.Buckets[0], slots: map[objectRef]*keySlot{}}
+	fake := gofakes3.New(&triggering{diskStore: store, s: s},
+		gofakes3.WithTimeSource(clock{o.Now}),
+		gofakes3.WithTimeSkewLimit(0), // a local endpoint has no replay to guard against
+		gofakes3.WithLogger(gofakesLog{o.Log}),
+	)
+	s.handler = fake.Server()
+	return s, nil
+}
+
+// Close releases the store. Nothing is held open between requests, so it
+// only stops the endpoint from serving.
+func (s *S3) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeS3Error(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the local S3 endpoint is closed", r.URL.Path, "")
+	})
+	return nil
+}
+
+func (s *S3) current() http.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handler
+}
+
+// ServeHTTP serves the S3 API. A request that may create an object waits
+// for the others creating the same object, and its answer is held back
+// until the runs it triggered are launched.
+func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = virtualHosted(r)
+	if sub, ok := unsupportedSubresource(r.URL.Query()); ok {
+		// gofakes3 does not route these: PUT /bucket/key?tagging would
+		// overwrite the object with the tagging document.
+		writeS3Error(w, http.StatusNotImplemented, "NotImplemented",
+			"the local S3 endpoint does not implement the ?"+sub+" subresource", r.URL.Path, "")
+		return
+	}
+	r, err := decodeAWSChunked(r)
+	if err != nil {
+		writeS3Error(w, http.StatusBadRequest, "InvalidRequest", err.Error(), r.URL.Path, "")
+		return
+	}
+	if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
+		w = &partialWriter{ResponseWriter: w}
+	}
+	h := s.current()
+	ref, ok := createsObject(r)
+	if !ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	buf := &bufferedResponse{header: http.Header{}}
+	created := s.serveCreating(h, buf, r, ref)
+
+	ctx := context.WithoutCancel(r.Context())
+	var errs []error
+	if buf.code() < 300 {
+		for _, c := range created {
+			if err := s.launch(ctx, c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		writeS3Error(w, http.StatusServiceUnavailable, "SlowDown",
+			"the object was stored but a run it triggers could not be recorded; upload it again: "+errors.Join(errs...).Error(),
+			"/"+ref.bucket+"/"+ref.key, buf.header.Get("x-amz-request-id"))
+		return
+	}
+	buf.writeTo(w)
+}
+
+// serveCreating serves a request that may create ref while holding ref,
+// and returns what the store created for it. The hold is released even if
+// gofakes3 panics, so that the key is not blocked for good.
+func (s *S3) serveCreating(h http.Handler, w http.ResponseWriter, r *http.Request, ref objectRef) (created []objectCreated) {
+	slot := s.acquire(ref)
+	defer func() { created = s.release(ref, slot) }()
+	h.ServeHTTP(w, r)
+	return nil
+}
+
+// subresources of S3 that gofakes3 does not route (it would take them for
+// plain object or bucket requests).
+var subresources = []string{
+	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory",
+	"legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls",
+	"policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
+	"select", "tagging", "torrent", "website",
+}
+
+func unsupportedSubresource(q url.Values) (string, bool) {
+	for _, sub := range subresources {
+		if _, ok := q[sub]; ok {
+			return sub, true
+		}
+	}
+	return "", false
+}
+
+// virtualHosted turns a virtual-hosted request to <bucket>.localhost into
+// the path-style request gofakes3 routes.
+func virtualHosted(r *http.Request) *http.Request {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	bucket, ok := strings.CutSuffix(strings.ToLower(host), ".localhost")
+	if !ok || bucket == "" || strings.Contains(bucket, ".") {
+		return r
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = "/" + bucket + r.URL.Path
+	if r.URL.Path == "/" {
+		u.Path = "/" + bucket
+	}
+	u.RawPath = ""
+	r2.URL = &u
+	return r2
+}
+
+// partialWriter drops the object's checksum headers from a ranged GET:
+// gofakes3 sends back every x-amz-* header of the upload, and a
+// whole-object checksum on part of it fails the SDKs' validation. S3 sends
+// none for a range.
+type partialWriter struct {
+	http.ResponseWriter
+	stripped bool
+}
+
+func (w *partialWriter) strip() {
+	if w.stripped {
+		return
+	}
+	w.stripped = true
+	for k := range w.Header() {
+		if strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Amz-Checksum-") {
+			w.Header().Del(k)
+		}
+	}
+}
+
+func (w *partialWriter) WriteHeader(code int) {
+	w.strip()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *partialWriter) Write(p []byte) (int, error) {
+	w.strip()
+	return w.ResponseWriter.Write(p)
+}
+
+// createsObject tells whether gofakes3 may store an object while serving r,
+// and which: a PutObject or CopyObject (PUT /bucket/key) or a completed
+// multipart upload (POST /bucket/key?uploadId=). Parts, listings, reads
+// and deletes are not. It splits the path as gofakes3 does.
+func createsObject(r *http.Request) (objectRef, bool) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if bucket == "" || key == "" {
+		return objectRef{}, false
+	}
+	q := r.URL.Query()
+	uploadID := q.Get("uploadId")
+	switch r.Method {
+	case http.MethodPut:
+		_, initiate := q["uploads"]
+		return objectRef{bucket, key}, uploadID == "" && !initiate
+	case http.MethodPost:
+		return objectRef{bucket, key}, uploadID != ""
+	}
+	return objectRef{}, false
+}
+
+// acquire waits until no other request is creating ref, then holds it.
+func (s *S3) acquire(ref objectRef) *keySlot {
+	s.mu.Lock()
+	slot := s.slots[ref]
+	if slot == nil {
+		slot = &keySlot{sem: make(chan struct{}, 1)}
+		s.slots[ref] = slot
+	}
+	slot.waiters++
+	s.mu.Unlock()
+	slot.sem <- struct{}{}
+	s.mu.Lock()
+	slot.held, slot.created = true, nil
+	s.mu.Unlock()
+	return slot
+}
+
+// release lets the next request for ref in, and returns what the store
+// created for this one.
+func (s *S3) release(ref objectRef, slot *keySlot) []objectCreated {
+	s.mu.Lock()
+	created := slot.created
+	slot.held, slot.created = false, nil
+	slot.waiters--
+	if slot.waiters == 0 {
+		delete(s.slots, ref)
+	}
+	s.mu.Unlock()
+	<-slot.sem
+	return created
+}
+
+// created is called by the store wrapper once an object is stored. The
+// request creating it launches the runs; an object no request was waiting
+// for (a browser form upload, whose key is in its body) launches them here.
+func (s *S3) created(info *objectInfo, bucket string) error {
+	if bucket != s.uploads {
+		return nil
+	}
+	c := objectCreated{objectRef: objectRef{bucket, info.Key}, sequencer: info.Sequencer}
+	s.mu.Lock()
+	if slot := s.slots[c.objectRef]; slot != nil && slot.held {
+		slot.created = append(slot.created, c)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	if err := s.launch(context.Background(), c); err != nil {
+		return gofakes3.ErrorMessage("SlowDown", "the object was stored but a run it triggers could not be recorded; upload it again: "+err.Error())
+	}
+	return nil
+}
+
+// launch starts a run of each job whose s3 trigger matches the object. A
+// RequestError is logged; the other errors are returned, joined.
+func (s *S3) launch(ctx context.Context, c objectCreated) error {
+	var errs []error
+	for _, name := range MatchS3(s.o.Jobs.Jobs(), c.key) {
+		req := dispatch.Request{Job: name, Trigger: run.Trigger{
+			Kind: run.TriggerS3, Bucket: c.bucket, Key: c.key, Sequencer: c.sequencer,
+		}}
+		l, err := s.o.Launch.Launch(ctx, req)
+		switch {
+		case dispatch.Stored(l, err):
+			s.o.Log.Info("S3 upload started a run", "job", name, "bucket", c.bucket, "key", c.key,
+				"sequencer", c.sequencer, "run", l.Run.ID, "duplicate", l.Duplicate)
+		case isRequestError(err):
+			s.o.Log.Warn("S3 upload cannot start a run", "job", name, "bucket", c.bucket, "key", c.key, "err", err)
+		default:
+			s.o.Log.Error("S3 upload: launch failed", "job", name, "bucket", c.bucket, "key", c.key, "err", err)
+			errs = append(errs, fmt.Errorf("launch %s for s3://%s/%s: %w", name, c.bucket, c.key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MatchS3 returns the names of the jobs with an s3 trigger matching key:
+// its prefix and its suffix both match (an empty one matches any key),
+// each tested on its own as S3 and EventBridge filters do. A job appears
+// once even when several of its triggers match.
+func MatchS3(jobs []*job.Spec, key string) []string {
+	var out []string
+	for _, j := range jobs {
+		for _, t := range j.Triggers {
+			if t.S3 != nil && strings.HasPrefix(key, t.S3.Prefix) && strings.HasSuffix(key, t.S3.Suffix) {
+				out = append(out, j.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// triggering wraps the store: each object it stores is reported to the S3
+// endpoint. gofakes3 completes a multipart upload (with its own in-memory
+// uploader, as the store has no multipart support) by one PutObject on the
+// backend, so completions are seen here too.
+type triggering struct {
+	*diskStore
+	s *S3
+}
+
+func (t *triggering) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	res, info, err := t.diskStore.put(bucket, key, meta, input, size, conditions)
+	if err != nil {
+		return res, err
+	}
+	return res, t.s.created(info, bucket)
+}
+
+func (t *triggering) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	res, info, err := t.diskStore.copy(srcBucket, srcKey, dstBucket, dstKey, meta)
+	if err != nil {
+		return res, err
+	}
+	return res, t.s.created(info, dstBucket)
+}
+
+// bufferedResponse holds gofakes3's answer until the runs are launched.
+// The answers it holds (an ETag, a small XML document) are small.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) code() int {
+	if b.status == 0 {
+		return http.StatusOK
+	}
+	return b.status
+}
+
+func (b *bufferedResponse) writeTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.code())
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// s3Error is S3's XML error document.
+type s3Error struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	Resource  string   `xml:"Resource,omitempty"`
+	RequestID string   `xml:"RequestId,omitempty"`
+}
+
+func writeS3Error(w http.ResponseWriter, status int, code, msg, resource, requestID string) {
+	if requestID == "" {
+		requestID = newUUID()
+	}
+	body, _ := xml.Marshal(s3Error{Code: code, Message: msg, Resource: resource, RequestID: requestID})
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("x-amz-request-id", requestID)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, xml.Header)
+	_, _ = w.Write(body)
+}
+
+// clock adapts the injected clock to gofakes3.
+type clock struct{ now func() time.Time }
+
+func (c clock) Now() time.Time                  { return c.now().In(time.UTC) }
+func (c clock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
+
+// gofakesLog sends gofakes3's log to slog: its errors as errors, the rest
+// at debug level.
+type gofakesLog struct{ log *slog.Logger }
+
+func (l gofakesLog) Print(level gofakes3.LogLevel, v ...any) {
+	msg := strings.TrimSpace(fmt.Sprintln(v...))
+	switch level {
+	case gofakes3.LogErr:
+		l.log.Error("gofakes3: " + msg)
+	case gofakes3.LogWarn:
+		l.log.Warn("gofakes3: " + msg)
+	default:
+		l.log.Debug("gofakes3: " + msg)
+	}
+}
