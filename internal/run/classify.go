@@ -39,8 +39,9 @@ type Outcome struct {
 //     cancelled, as asked.
 //   - UserInitiated with no request from Longshore: someone stopped the task
 //     outside Longshore: cancelled, quoting the runner's reason.
-//   - SpotInterruption, TerminationNotice, ServiceSchedulerInitiated: failed
-//     with cause interrupted (transient).
+//   - SpotInterruption, TerminationNotice, ServiceSchedulerInitiated, and
+//     HostRestarted (a local engine stopped under its task): failed with
+//     cause interrupted (transient).
 //   - TaskFailedToStart, or no exit code and a reason that says the task
 //     could not start (or it never started at all): failed with cause start;
 //     see ClassifyStartFailure for the reason and Transient.
@@ -69,6 +70,8 @@ func Classify(ts TaskState, stop StopRequest) Outcome {
 		return Outcome{Status: StatusCancelled, ExitCode: exit, Reason: "cancelled on request"}
 	case StopReplace:
 		return Outcome{Status: StatusCancelled, ExitCode: exit, Reason: "replaced by a newer run"}
+	case StopShutdown:
+		return Outcome{Status: StatusCancelled, ExitCode: exit, Reason: "stopped because the engine was shut down"}
 	}
 
 	switch ts.StopCode {
@@ -84,6 +87,8 @@ func Classify(ts TaskState, stop StopRequest) Outcome {
 		return interrupted("the host running the task was retired", ts.StoppedReason, exit)
 	case StopCodeServiceScheduler:
 		return interrupted("the ECS service scheduler stopped the task", ts.StoppedReason, exit)
+	case StopCodeHostRestarted:
+		return interrupted("the engine stopped while the task was running", "", exit)
 	case StopCodeFailedToStart:
 		return ClassifyStartFailure(startReason(ts, app))
 	}

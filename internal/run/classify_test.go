@@ -112,6 +112,8 @@ func TestClassify(t *testing.T) {
 			StatusFailed, CauseInterrupted, nil, "interrupted: the host running the task was retired", true},
 		{"the service scheduler stopping a task is an interruption", stopped(StopCodeServiceScheduler, "Scaling activity initiated by deployment", code(0), true), StopNone,
 			StatusFailed, CauseInterrupted, code(0), "~interrupted: the ECS service scheduler stopped the task", true},
+		{"a local engine that stopped under its task is an interruption", stopped(StopCodeHostRestarted, "the engine stopped while the task was running", nil, true), StopNone,
+			StatusFailed, CauseInterrupted, nil, "interrupted: the engine stopped while the task was running", true},
 
 		{"a stop for the job's timeout times the run out", stopped(StopCodeUserInitiated, "Task stopped by user: timeout after 3600s", code(143), true), StopTimeout,
 			StatusTimedOut, CauseNone, code(143), "stopped after the job's timeout", false},
@@ -119,6 +121,8 @@ func TestClassify(t *testing.T) {
 			StatusCancelled, CauseNone, code(143), "cancelled on request", false},
 		{"a stop for a newer run says it was replaced", stopped(StopCodeUserInitiated, "replaced", code(143), true), StopReplace,
 			StatusCancelled, CauseNone, code(143), "replaced by a newer run", false},
+		{"a stop for the engine's shutdown cancels the run and says so", stopped(StopCodeUserInitiated, "shutdown", code(143), true), StopShutdown,
+			StatusCancelled, CauseNone, code(143), "stopped because the engine was shut down", false},
 		{"a stop from outside Longshore cancels and quotes ECS", stopped(StopCodeUserInitiated, "Task stopped by user: timeout after 3600s", code(143), true), StopNone,
 			StatusCancelled, CauseNone, code(143), `stopped outside Longshore: "Task stopped by user: timeout after 3600s"`, false},
 		{"a local timeout kill (no stop code) times out", stopped("", "", code(137), true), StopTimeout,
@@ -177,7 +181,7 @@ func TestEveryTerminalOutcomeHasAReason(t *testing.T) {
 	codes := []string{"", StopCodeEssentialExited, StopCodeFailedToStart, StopCodeUserInitiated,
 		StopCodeSpotInterruption, StopCodeTerminationNotice, StopCodeServiceScheduler, "SomethingNew"}
 	exits := []*int{nil, code(0), code(1), code(137)}
-	stops := []StopRequest{StopNone, StopTimeout, StopCancel, StopReplace}
+	stops := []StopRequest{StopNone, StopTimeout, StopCancel, StopReplace, StopShutdown}
 	for _, sc := range codes {
 		for _, exit := range exits {
 			for _, stop := range stops {

@@ -99,6 +99,8 @@ const (
 	StopCancel  StopRequest = "cancel"
 	// StopReplace: a newer run of a job with concurrency "replace" took its place.
 	StopReplace StopRequest = "replace"
+	// StopShutdown: the local engine was shut down while the run was going.
+	StopShutdown StopRequest = "shutdown"
 )
 
 // Run is one attempt at running a job.

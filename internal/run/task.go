@@ -40,6 +40,11 @@ const (
 	StopCodeSpotInterruption  = "SpotInterruption"
 	StopCodeTerminationNotice = "TerminationNotice"
 	StopCodeServiceScheduler  = "ServiceSchedulerInitiated"
+	// StopCodeHostRestarted is Longshore's own word, used by the local
+	// runners: the engine that supervised the task stopped (crashed, was
+	// killed or shut down) while the task was running, so the task was
+	// stopped with it and its exit code, if any, is unknown.
+	StopCodeHostRestarted = "HostRestarted"
 )
 
 // TaskState is one observation of the task behind a run, in domain words:
