@@ -7,16 +7,18 @@ BIN   := bin
 JOBS  ?= jobs
 GOFMT_DIRS := cmd internal jobs functions infra integration
 
-.PHONY: run test lint build bench synth deploy clean
+.PHONY: run test lint build examples bench synth deploy clean
 
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/longshore ./cmd/longshore
 
-run: build
-	$(BIN)/longshore validate --jobs $(JOBS)
-	@echo "longshore local (the engine on this machine) is not built yet: the catalog above is what it will run." >&2
-	@exit 1
+# The example jobs' binaries: run as local processes, copied into their images.
+examples:
+	CGO_ENABLED=0 $(GO) build -o jobs/hello/hello ./jobs/hello
+
+run: build examples
+	$(BIN)/longshore local --jobs $(JOBS)
 
 lint:
 	@out=$$(gofmt -l $(wildcard $(GOFMT_DIRS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -33,4 +35,4 @@ synth deploy:
 	@exit 1
 
 clean:
-	rm -rf $(BIN) cdk.out
+	rm -rf $(BIN) cdk.out jobs/hello/hello

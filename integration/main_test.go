@@ -27,6 +27,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build longshore:", err)
 		os.Exit(1)
 	}
+	// The example hello job runs its static binary, as `make run` builds it.
+	hello := exec.Command("go", "build", "-o", "../jobs/hello/hello", "../jobs/hello")
+	hello.Env = append(os.Environ(), "CGO_ENABLED=0")
+	hello.Stdout, hello.Stderr = os.Stderr, os.Stderr
+	if err := hello.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the hello example:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/longshore/longshore/internal/api"
 )
 
 // Exit codes shared by every command. `longshore run --wait` adds the run's
@@ -81,7 +83,9 @@ A job is one file, jobs/<name>/job.yaml; see docs/job-spec.md.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(a.validateCommand(), a.scheduleCommand())
+	root.PersistentFlags().String("endpoint", "", "the engine's API (default $LONGSHORE_ENDPOINT or "+api.DefaultEndpoint+")")
+	root.AddCommand(a.validateCommand(), a.scheduleCommand(), a.localCommand(), a.runCommand(),
+		a.runsCommand(), a.logsCommand(), a.stopCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError("%v (see --help)", err)
 	})

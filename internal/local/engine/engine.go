@@ -1,0 +1,373 @@
+// Package engine is `longshore local`: the job catalog, the run lifecycle
+// and every trigger on one machine — a SQLite store, a process runner, a
+// scheduler loop, S3 and SQS endpoints and the runs API — wired to the same
+// dispatch services the Lambdas use on AWS.
+package engine
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/local/endpoint"
+	"github.com/longshore/longshore/internal/local/process"
+	"github.com/longshore/longshore/internal/local/scheduler"
+	"github.com/longshore/longshore/internal/local/secret"
+	"github.com/longshore/longshore/internal/local/store"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Defaults of `longshore local`.
+const (
+	DefaultAddr    = "127.0.0.1:8750"
+	DefaultS3Addr  = "127.0.0.1:8751"
+	DefaultSQSAddr = "127.0.0.1:8752"
+	DefaultData    = ".longshore"
+	DefaultGrace   = 10 * time.Second
+	// reconcileEvery is how often timeouts, due retries and quiet runs are looked at.
+	reconcileEvery = time.Second
+	// quietAfter is how long a started run may go without news before the runner is asked.
+	quietAfter = 30 * time.Second
+)
+
+// Config is what `longshore local` is told.
+type Config struct {
+	JobsDir string
+	DataDir string
+	Addr    string
+	S3Addr  string
+	SQSAddr string
+	// SecretsFile holds local secret values (default DATA/secrets.env).
+	SecretsFile string
+	// StartingDeadline: how late a missed schedule may still start.
+	StartingDeadline time.Duration
+	// Grace between SIGTERM and SIGKILL when a run is stopped.
+	Grace time.Duration
+	// TimeScale > 1 runs the engine's clock faster than the wall clock.
+	TimeScale float64
+	// Out receives the start-up banner; Log the engine's log.
+	Out io.Writer
+	Log *slog.Logger
+	// Ready, when set, is called once every endpoint listens.
+	Ready func(Addrs)
+}
+
+// Addrs are where the engine listens.
+type Addrs struct {
+	API, S3, SQS string
+}
+
+// Run runs the engine until ctx is done, then shuts down: it stops taking
+// triggers, stops every run still going (SIGTERM, then SIGKILL after the
+// grace) and records their end, and leaves no process behind.
+func Run(ctx context.Context, cfg Config) error {
+	cfg = withDefaults(cfg)
+	log := cfg.Log
+	jobsDir, err := filepath.Abs(cfg.JobsDir)
+	if err != nil {
+		return fmt.Errorf("jobs folder %s: %w", cfg.JobsDir, err)
+	}
+	catalog, err := job.Load(os.DirFS(jobsDir), cfg.JobsDir, job.Options{})
+	if err != nil {
+		return fmt.Errorf("load the job catalog:\n%w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	unlock, err := lockData(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	var clock Clock = realClock{}
+	if cfg.TimeScale > 1 {
+		clock = newScaledClock(cfg.TimeScale)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "longshore.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secretsFile := cfg.SecretsFile
+	if secretsFile == "" {
+		secretsFile = filepath.Join(cfg.DataDir, "secrets.env")
+	}
+	secrets, err := secret.Load(secretsFile, os.Getenv)
+	if err != nil {
+		return err
+	}
+
+	var svc *dispatch.Service
+	runner, err := process.New(process.Options{
+		JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now,
+		Observe: func(ctx context.Context, ts run.TaskState) {
+			if _, err := svc.Observe(ctx, ts); err != nil {
+				log.Error("record task state", "run", ts.RunID, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	svc = dispatch.New(dispatch.Deps{
+		Jobs: catalog, Store: st, Runner: runner, Now: clock.Now, Log: log,
+		Notifier: &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log},
+		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
+	})
+
+	lis, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	addrs := Addrs{API: lis[0].Addr().String(), S3: lis[1].Addr().String(), SQS: lis[2].Addr().String()}
+	s3h, err := endpoint.NewS3(endpoint.S3Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Now: clock.Now, Log: log})
+	if err != nil {
+		closeAll(lis)
+		return err
+	}
+	defer s3h.Close()
+	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Now: clock.Now, Log: log})
+	sched, err := scheduler.New(scheduler.Options{Jobs: catalog.Jobs(), Launch: svc, Marks: st, Clock: clock,
+		StartingDeadline: cfg.StartingDeadline, Log: log})
+	if err != nil {
+		closeAll(lis)
+		return err
+	}
+	apiH := api.NewHandler(api.Options{
+		Launcher: svc, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log,
+		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now()) },
+	})
+
+	// Recover first: runs left in flight by a previous engine are looked at now.
+	if _, err := svc.Reconcile(ctx, dispatch.ReconcileOptions{}); err != nil {
+		log.Warn("recover runs of the previous engine", "err", err)
+	}
+
+	servers := []*http.Server{
+		{Handler: apiH, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: s3h, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: sqsh, ReadHeaderTimeout: 10 * time.Second},
+	}
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(lis[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("serve", "addr", lis[i].Addr().String(), "err", err)
+			}
+		}()
+	}
+	loops, stopLoops := context.WithCancel(ctx)
+	defer stopLoops()
+	wg.Add(2)
+	go func() { defer wg.Done(); sched.Run(loops) }()
+	go func() { defer wg.Done(); reconcileLoop(loops, svc, clock, log) }()
+
+	banner(cfg.Out, cfg, addrs, catalog, sched, clock.Now())
+	if cfg.Ready != nil {
+		cfg.Ready(addrs)
+	}
+
+	<-ctx.Done()
+	log.Info("shutting down: stopping runs still going")
+	stopLoops()
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Grace+10*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		srv.Shutdown(shutCtx)
+	}
+	stopActive(shutCtx, svc, st, log)
+	if err := runner.Shutdown(shutCtx); err != nil {
+		log.Error("stop processes", "err", err)
+	}
+	wg.Wait()
+	return nil
+}
+
+func withDefaults(c Config) Config {
+	if c.JobsDir == "" {
+		c.JobsDir = "jobs"
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultData
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.S3Addr == "" {
+		c.S3Addr = DefaultS3Addr
+	}
+	if c.SQSAddr == "" {
+		c.SQSAddr = DefaultSQSAddr
+	}
+	if c.Grace <= 0 {
+		c.Grace = DefaultGrace
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// lockData makes sure one engine at a time uses a data folder.
+func lockData(dir string) (func(), error) {
+	path := filepath.Join(dir, "engine.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data folder %s is in use by another longshore local: stop it, or give this one its own --data", dir)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+func listen(cfg Config) ([]net.Listener, error) {
+	var out []net.Listener
+	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--s3-addr", cfg.S3Addr}, {"--sqs-addr", cfg.SQSAddr}} {
+		l, err := net.Listen("tcp", a.addr)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listen on %s: %w (choose another address with %s)", a.addr, err, a.flag)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
+func reconcileLoop(ctx context.Context, svc *dispatch.Service, clock Clock, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-clock.After(reconcileEvery):
+		}
+		got, err := svc.Reconcile(ctx, dispatch.ReconcileOptions{Quiet: quietAfter})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("reconcile", "err", err)
+		}
+		if got != (dispatch.Reconciled{}) {
+			log.Debug("reconciled", "started", got.Started, "timedOut", got.TimedOut, "repaired", got.Repaired, "lost", got.Lost, "settled", got.Settled)
+		}
+	}
+}
+
+// stopActive stops every run that has not finished, for a shutdown.
+func stopActive(ctx context.Context, svc *dispatch.Service, st dispatch.RunStore, log *slog.Logger) {
+	q := dispatch.Query{Status: []run.Status{run.StatusQueued, run.StatusStarting, run.StatusRunning}}
+	for {
+		page, next, err := st.List(ctx, q)
+		if err != nil {
+			log.Error("list runs to stop", "err", err)
+			return
+		}
+		for _, r := range page {
+			if _, err := svc.Stop(ctx, r.ID, run.StopShutdown); err != nil {
+				log.Error("stop run", "run", r.ID, "err", err)
+			}
+		}
+		if next == "" {
+			return
+		}
+		q.Cursor = next
+	}
+}
+
+// runLogs opens the output files the process runner writes.
+type runLogs struct{ dir string }
+
+func (l runLogs) Open(runID, stream string) (io.ReadSeekCloser, error) {
+	if !run.ValidID(runID) || (stream != "stdout" && stream != "stderr") {
+		return nil, fs.ErrNotExist
+	}
+	return os.Open(filepath.Join(l.dir, "runs", runID, stream+".log"))
+}
+
+// jobViews describes the catalog for the API and the banner.
+func jobViews(cat *job.Catalog, sched *scheduler.Scheduler, now time.Time) []api.Job {
+	next := map[string]time.Time{}
+	for _, f := range sched.Upcoming(now) {
+		if t, ok := next[f.Job]; !ok || f.At.Before(t) {
+			next[f.Job] = f.At
+		}
+	}
+	var out []api.Job
+	for _, s := range cat.Jobs() {
+		v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s), Runner: runnerOf(s)}
+		if t, ok := next[s.Name]; ok {
+			v.NextFire = &t
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func triggerWords(s *job.Spec) []string {
+	var out []string
+	for _, t := range s.Triggers {
+		switch {
+		case t.Schedule != "":
+			w := "schedule " + t.Schedule
+			if t.Timezone != "" {
+				w += " " + t.Timezone
+			}
+			out = append(out, w)
+		case t.S3 != nil:
+			out = append(out, "s3 "+t.S3.Prefix+"*"+t.S3.Suffix)
+		case t.SQS != nil:
+			out = append(out, "sqs "+t.SQS.Queue)
+		case t.Invoke != nil:
+			out = append(out, "invoke")
+		}
+	}
+	return out
+}
+
+func runnerOf(s *job.Spec) string {
+	if len(s.Local.Command) == 0 {
+		return "none: the job has no local.command (the container runner is not available)"
+	}
+	return "process: " + strings.Join(s.Local.Command, " ")
+}
+
+func banner(w io.Writer, cfg Config, a Addrs, cat *job.Catalog, sched *scheduler.Scheduler, now time.Time) {
+	fmt.Fprintf(w, "longshore local: %d job(s) from %s, data in %s\n", len(cat.Jobs()), cfg.JobsDir, cfg.DataDir)
+	for _, v := range jobViews(cat, sched, now) {
+		line := fmt.Sprintf("  %-16s %s", v.Name, v.Runner)
+		if v.NextFire != nil {
+			line += "; next " + v.NextFire.Format(time.RFC3339)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "runs API and Lambda invoke: http://%s   (LONGSHORE_ENDPOINT)\n", a.API)
+	fmt.Fprintf(w, "S3 endpoint:                http://%s   (AWS_ENDPOINT_URL_S3; bucket \"uploads\")\n", a.S3)
+	fmt.Fprintf(w, "SQS endpoint:               http://%s   (AWS_ENDPOINT_URL_SQS)\n", a.SQS)
+	fmt.Fprintln(w, "try: longshore run hello --env EXIT_CODE=3 --wait")
+}
