@@ -225,6 +225,9 @@ func testJobs(t *testing.T) string {
 	write(t, dir, "echo/job.yaml", "local:\n  command: [sh, -c, 'echo \"trigger=$LONGSHORE_TRIGGER key=$LONGSHORE_S3_KEY body=$LONGSHORE_SQS_BODY\"; exit ${EXIT_CODE:-0}']\ntriggers:\n  - invoke\n  - s3: {prefix: incoming/, suffix: .csv}\n  - sqs: {queue: work}\n")
 	write(t, dir, "tick/job.yaml", "local:\n  command: [sh, -c, 'echo tick at $LONGSHORE_SCHEDULED_TIME']\ntriggers:\n  - schedule: rate(1 minute)\n")
 	write(t, dir, "sleeper/job.yaml", "local:\n  command: [sh, -c, 'echo $$ > pid; sleep 300']\ntimeout: 1h\n")
+	write(t, dir, "slow/job.yaml", "local:\n  command: [sleep, '30']\ntimeout: 1s\n")
+	write(t, dir, "flaky/job.yaml", "local:\n  command: [sh, -c, 'echo attempt $LONGSHORE_ATTEMPT; exit 75']\nretries: {attempts: 2, exitCodes: [75], backoff: 0s}\n")
+	write(t, dir, "chatty/job.yaml", "local:\n  command: [sh, -c, 'echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three']\n")
 	return dir
 }
 
@@ -392,6 +395,35 @@ func TestAStoppedEngineCancelsItsRunsAndLeavesNoProcess(t *testing.T) {
 	again := startEngine(t, jobs, data)
 	if r := again.get(id); r.Status != "cancelled" || !strings.Contains(r.Reason, "shut down") {
 		t.Errorf("after a clean stop the run is %s: %q", r.Status, r.Reason)
+	}
+}
+
+func TestRunWaitExitsWithWhatHappened(t *testing.T) {
+	e := startEngine(t, testJobs(t), t.TempDir())
+	t.Run("a run past its timeout exits 124", func(t *testing.T) {
+		got := e.cli("run", "slow", "--wait")
+		id := strings.TrimSpace(got.stdout)
+		if got.code != 124 || e.get(id).Status != "timed_out" {
+			t.Errorf("run slow --wait = %d (%s), run %+v", got.code, got.stderr, e.get(id))
+		}
+	})
+	t.Run("a retried run is followed to its last attempt", func(t *testing.T) {
+		got := e.cli("run", "flaky", "--wait")
+		if got.code != 75 || !strings.Contains(got.stderr, "(attempt 2): failed, exit code 75") || !strings.Contains(got.stdout, "attempt 2") {
+			t.Errorf("run flaky --wait = %d\nstdout %s\nstderr %s", got.code, got.stdout, got.stderr)
+		}
+	})
+}
+
+func TestLogsFollowPrintsOutputAsItComesUntilTheRunEnds(t *testing.T) {
+	e := startEngine(t, testJobs(t), t.TempDir())
+	id := strings.TrimSpace(e.cli("run", "chatty").stdout)
+	got := e.cli("logs", id, "--follow")
+	if got.code != 0 || got.stdout != "one\nthree\n" || got.stderr != "two\n" {
+		t.Errorf("logs --follow = %d %q %q", got.code, got.stdout, got.stderr)
+	}
+	if r := e.get(id); r.Status != "succeeded" {
+		t.Errorf("logs --follow returned while the run is %s", r.Status)
 	}
 }
 

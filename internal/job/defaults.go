@@ -21,10 +21,13 @@ const (
 	EssentialContainer = "app"
 )
 
-// applyDefaults fills what the file left out. The name defaults to the
-// job's folder; memory defaults to the smallest size Fargate allows for the
-// CPU, and a memory given alone picks the smallest CPU that allows it.
-func applyDefaults(s *Spec, folder string) {
+// applyDefaults fills what the file left out; given(path) reports whether
+// the file set a field (a dotted path such as "retries.backoff"), so that a
+// value written as zero is kept (and validated) rather than replaced. The
+// name defaults to the job's folder; memory defaults to the smallest size
+// Fargate allows for the CPU, and a memory given alone picks the smallest
+// CPU that allows it.
+func applyDefaults(s *Spec, folder string, given func(path string) bool) {
 	if s.Name == "" {
 		s.Name = folder
 	}
@@ -39,13 +42,13 @@ func applyDefaults(s *Spec, folder string) {
 	case s.CPU == 0 && s.Memory != 0:
 		s.CPU = smallestCPUFor(s.Memory)
 	}
-	if s.Timeout == 0 {
+	if !given("timeout") {
 		s.Timeout = Duration(DefaultTimeout)
 	}
-	if s.Retries.Attempts == 0 {
+	if !given("retries.attempts") {
 		s.Retries.Attempts = DefaultAttempts
 	}
-	if s.Retries.Backoff == 0 {
+	if !given("retries.backoff") {
 		s.Retries.Backoff = Duration(DefaultBackoff)
 	}
 	if s.Concurrency == "" {

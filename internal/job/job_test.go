@@ -57,6 +57,21 @@ func TestDefaultsAreAppliedInOnePlace(t *testing.T) {
 	}
 }
 
+func TestAZeroWrittenOutIsKeptNotDefaulted(t *testing.T) {
+	cat, problems := load(t, map[string]string{"a/job.yaml": minimal + "retries: {attempts: 2, backoff: 0s}\n"})
+	if problems != nil {
+		t.Fatalf("problems: %v", problems)
+	}
+	if s, _ := cat.Get("a"); s.Retries.Backoff != 0 {
+		t.Errorf("backoff = %s, want the 0s written", s.Retries.Backoff.D())
+	}
+	_, problems = load(t, map[string]string{"a/job.yaml": minimal + "timeout: 0s\nretries: {attempts: 0}\n"})
+	want := "jobs/a/job.yaml: timeout: 0s is out of range: use 1s to 720h (30 days)\njobs/a/job.yaml: retries.attempts: 0 is out of range: use 1 (no retry) to 10"
+	if strings.Join(problems, "\n") != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), want)
+	}
+}
+
 func TestSizesAreCompletedFromEitherHalf(t *testing.T) {
 	tests := []struct {
 		name     string

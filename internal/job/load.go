@@ -149,7 +149,7 @@ func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, 
 	}
 	spec.Dir = folder
 	spec.Path = shown
-	applyDefaults(&spec, folder)
+	applyDefaults(&spec, folder, func(path string) bool { return given(root, strings.Split(path, ".")) })
 	validate(&spec, fsys, opts, ps)
 	if len(ps.list) > 0 {
 		return nil, ps.list
@@ -168,6 +168,22 @@ func syntaxMessage(err error) string {
 }
 
 var positionRe = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*(.*)$`)
+
+// given reports whether the mapping n sets the field at path to a value.
+func given(n *yaml.Node, path []string) bool {
+	if len(path) == 0 {
+		return n.Tag != "!!null"
+	}
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == path[0] {
+			return given(n.Content[i+1], path[1:])
+		}
+	}
+	return false
+}
 
 var durationType = reflect.TypeFor[Duration]()
 var triggerType = reflect.TypeFor[Trigger]()
