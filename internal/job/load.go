@@ -139,14 +139,15 @@ func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, 
 		return nil, ps.list
 	}
 	checkShape(root, reflect.TypeFor[Spec](), "", ps)
-	if len(ps.list) > 0 {
-		return nil, ps.list
-	}
 	var spec Spec
 	if err := root.Decode(&spec); err != nil {
-		ps.add("", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		if len(ps.list) == 0 {
+			ps.add("", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
 		return nil, ps.list
 	}
+	// Unknown fields alone do not stop the file being read: its other
+	// problems are reported too.
 	spec.Dir = folder
 	spec.Path = shown
 	applyDefaults(&spec, folder, func(path string) bool { return given(root, strings.Split(path, ".")) })
