@@ -24,7 +24,11 @@ lint:
 	@out=$$(gofmt -l $(wildcard $(GOFMT_DIRS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: lint
+# The CDK CLI and dynalite, pinned by package-lock.json.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+test: lint node_modules/.package-lock.json
 	$(GO) test -count=1 ./...
 
 bench:
