@@ -131,18 +131,7 @@ func (e *engine) cli(args ...string) result {
 
 func cliEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(longshore, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run longshore %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return cliIn(t, "", env, args...)
 }
 
 // runJSON is the part of `runs get --json` the tests read.
@@ -361,13 +350,7 @@ func TestARateScheduleFiresOnTheEnginesClock(t *testing.T) {
 func TestAfterKill9NoRunStaysRunningAndNoProcessIsLeft(t *testing.T) {
 	jobs, data := testJobs(t), t.TempDir()
 	e := startEngine(t, jobs, data)
-	id := strings.TrimSpace(e.cli("run", "sleeper").stdout)
-	pidFile := filepath.Join(jobs, "sleeper", "pid")
-	eventually(t, "the sleeper is running", func() bool {
-		_, err := os.Stat(pidFile)
-		return err == nil && e.get(id).Status == "running"
-	})
-	pid := readPid(t, pidFile)
+	id, pid := e.startSleeper()
 	e.stop(syscall.SIGKILL)
 
 	again := startEngine(t, jobs, data)
@@ -381,13 +364,7 @@ func TestAfterKill9NoRunStaysRunningAndNoProcessIsLeft(t *testing.T) {
 func TestAStoppedEngineCancelsItsRunsAndLeavesNoProcess(t *testing.T) {
 	jobs, data := testJobs(t), t.TempDir()
 	e := startEngine(t, jobs, data)
-	id := strings.TrimSpace(e.cli("run", "sleeper").stdout)
-	pidFile := filepath.Join(jobs, "sleeper", "pid")
-	eventually(t, "the sleeper is running", func() bool {
-		_, err := os.Stat(pidFile)
-		return err == nil && e.get(id).Status == "running"
-	})
-	pid := readPid(t, pidFile)
+	id, pid := e.startSleeper()
 	e.stop(syscall.SIGTERM)
 	if syscall.Kill(pid, 0) == nil {
 		t.Errorf("process %d is still alive after the engine stopped", pid)
@@ -432,6 +409,19 @@ func TestTheCLISaysWhenNoEngineAnswers(t *testing.T) {
 	if got.code != 1 || !strings.Contains(got.stderr, "no Longshore engine answers at http://127.0.0.1:1") || strings.Count(got.stderr, "\n") != 1 {
 		t.Errorf("runs without an engine = %d %q", got.code, got.stderr)
 	}
+}
+
+// startSleeper starts a run of the sleeper job and waits until it runs; it
+// returns the run id and the pid of its process.
+func (e *engine) startSleeper() (string, int) {
+	e.t.Helper()
+	id := strings.TrimSpace(e.cli("run", "sleeper").stdout)
+	pidFile := filepath.Join(e.jobs, "sleeper", "pid")
+	eventually(e.t, "the sleeper is running", func() bool {
+		_, err := os.Stat(pidFile)
+		return err == nil && e.get(id).Status == "running"
+	})
+	return id, readPid(e.t, pidFile)
 }
 
 func readPid(t *testing.T, path string) int {

@@ -49,8 +49,15 @@ type result struct {
 // cli runs the binary with args in dir ("" for this folder).
 func cli(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return cliIn(t, dir, nil, args...)
+}
+
+// cliIn runs the binary in dir with extra environment variables.
+func cliIn(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(longshore, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
