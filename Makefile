@@ -7,7 +7,7 @@ BIN   := bin
 JOBS  ?= jobs
 GOFMT_DIRS := cmd internal jobs functions infra integration
 
-.PHONY: run test lint build examples bench synth deploy clean
+.PHONY: run test lint fuzz build examples bench synth deploy clean
 
 build:
 	@mkdir -p $(BIN)
@@ -30,6 +30,11 @@ node_modules/.package-lock.json: package-lock.json
 
 test: lint node_modules/.package-lock.json
 	$(GO) test -count=1 ./...
+	scripts/fuzz.sh
+
+# Every fuzz target for longer: make fuzz FUZZTIME=1m
+fuzz:
+	scripts/fuzz.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -47,14 +47,15 @@ func (l logs) Open(id, stream string) (io.ReadSeekCloser, error) {
 }
 
 type world struct {
-	srv    *httptest.Server
-	svc    *dispatch.Service
-	store  *fake.Store
-	runner *fake.Runner
-	logs   logs
+	srv     *httptest.Server
+	handler http.Handler
+	svc     *dispatch.Service
+	store   *fake.Store
+	runner  *fake.Runner
+	logs    logs
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	spec, err := job.Parse([]byte("image: {uri: busybox}\n"), "hello", "jobs/hello/job.yaml")
 	if err != nil {
@@ -66,9 +67,10 @@ func newWorld(t *testing.T) *world {
 	w.svc = dispatch.New(dispatch.Deps{Jobs: catalog{"hello": spec}, Store: w.store, Runner: w.runner, Notifier: &fake.Notifier{},
 		Now: clock.Now, NewID: func() (string, error) { n++; return fmt.Sprintf("r-%016x", n), nil },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	w.srv = httptest.NewServer(api.NewHandler(api.Options{Launcher: w.svc, Runs: w.store, Logs: w.logs, Poll: time.Millisecond,
+	w.handler = api.NewHandler(api.Options{Launcher: w.svc, Runs: w.store, Logs: w.logs, Poll: time.Millisecond,
 		Jobs: func() []api.Job { return []api.Job{{Name: "hello", Triggers: []string{"invoke"}}} },
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil))})
+	w.srv = httptest.NewServer(w.handler)
 	t.Cleanup(w.srv.Close)
 	return w
 }
