@@ -7,7 +7,7 @@ BIN   := bin
 JOBS  ?= jobs
 GOFMT_DIRS := cmd internal jobs functions infra integration
 
-.PHONY: run test lint fuzz build examples bench synth deploy clean
+.PHONY: run test lint fuzz reliability build examples bench synth deploy clean
 
 build:
 	@mkdir -p $(BIN)
@@ -31,6 +31,10 @@ node_modules/.package-lock.json: package-lock.json
 test: lint node_modules/.package-lock.json
 	$(GO) test -count=1 ./...
 	scripts/fuzz.sh
+
+# The reliability checks at full size: a burst of 10,000 triggers against a throttled runner.
+reliability:
+	LONGSHORE_BURST=10000 $(GO) test -count=1 -v -run 'TestABurst|TestEveryTrigger' ./internal/dispatch/
 
 # Every fuzz target for longer: make fuzz FUZZTIME=1m
 fuzz:

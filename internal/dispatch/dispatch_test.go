@@ -24,12 +24,14 @@ type catalog map[string]*job.Spec
 func (c catalog) Get(name string) (*job.Spec, bool) { s, ok := c[name]; return s, ok }
 
 type world struct {
-	t      *testing.T
-	svc    *dispatch.Service
-	store  *fake.Store
-	runner *fake.Runner
-	notes  *fake.Notifier
-	clock  *fake.Clock
+	t       *testing.T
+	catalog catalog
+	newID   func() (string, error)
+	svc     *dispatch.Service
+	store   *fake.Store
+	runner  *fake.Runner
+	notes   *fake.Notifier
+	clock   *fake.Clock
 }
 
 // newWorld builds the services over fakes, with jobs given as name: job.yaml.
@@ -45,9 +47,11 @@ func newWorld(t *testing.T, jobs map[string]string) *world {
 	}
 	w := &world{t: t, store: fake.NewStore(), runner: fake.NewRunner(), notes: &fake.Notifier{}, clock: fake.NewClock(mondayMorning())}
 	n := 0
+	w.catalog = cat
+	w.newID = func() (string, error) { n++; return fmt.Sprintf("r-%016x", n), nil }
 	w.svc = dispatch.New(dispatch.Deps{
 		Jobs: cat, Store: w.store, Runner: w.runner, Notifier: w.notes, Now: w.clock.Now,
-		NewID: func() (string, error) { n++; return fmt.Sprintf("r-%016x", n), nil },
+		NewID: w.newID,
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	return w

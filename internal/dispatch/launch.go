@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -335,42 +336,63 @@ func stopWords(why run.StopRequest) string {
 	}
 }
 
-// StartDue starts the queued runs whose time has come: retries after their
-// backoff, and runs whose start was interrupted. It returns how many it
-// started.
+// StartDue starts the queued runs whose time has come — retries after
+// their backoff, runs whose start was throttled or interrupted — oldest
+// first. It stops at the first start the runner refuses as throttled: the
+// rest wait for the next call rather than each asking again.
+// It returns how many it started.
 func (s *Service) StartDue(ctx context.Context) (int, error) {
-	q := Query{Status: []run.Status{run.StatusQueued}}
+	due, err := s.due(ctx)
+	if err != nil {
+		return 0, err
+	}
 	started := 0
 	var errs []error
+	for _, r := range due {
+		spec, err := s.spec(r.Job)
+		if err != nil {
+			_, err = s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseStart,
+				Reason: fmt.Sprintf("never started: job %s is no longer in the catalog", r.Job)})
+			errs = append(errs, err)
+			continue
+		}
+		after, err := s.start(ctx, spec, r)
+		if after.Status != run.StatusQueued {
+			started++
+		}
+		if err != nil {
+			errs = append(errs, err)
+			var se *StartError
+			if errors.As(err, &se) && se.Throttled {
+				break
+			}
+		}
+	}
+	return started, errors.Join(errs...)
+}
+
+// due lists the queued runs whose NotBefore has passed, oldest first.
+func (s *Service) due(ctx context.Context) ([]run.Run, error) {
+	now := s.d.Now()
+	q := Query{Status: []run.Status{run.StatusQueued}}
+	var out []run.Run
 	for {
 		page, next, err := s.d.Store.List(ctx, q)
 		if err != nil {
-			return started, fmt.Errorf("list queued runs: %w", err)
+			return nil, fmt.Errorf("list queued runs: %w", err)
 		}
 		for _, r := range page {
-			if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
-				continue
-			}
-			spec, err := s.spec(r.Job)
-			if err != nil {
-				_, err = s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseStart,
-					Reason: fmt.Sprintf("never started: job %s is no longer in the catalog", r.Job)})
-				errs = append(errs, err)
-				continue
-			}
-			after, err := s.start(ctx, spec, r)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if after.Status != run.StatusQueued {
-				started++
+			if r.NotBefore == nil || !now.Before(*r.NotBefore) {
+				out = append(out, r)
 			}
 		}
 		if next == "" {
-			return started, errors.Join(errs...)
+			break
 		}
 		q.Cursor = next
 	}
+	slices.Reverse(out) // the store lists newest first
+	return out, nil
 }
 
 // Skip records a run that was due but is not run, already cancelled with

@@ -86,6 +86,9 @@ type StartError struct {
 	// Transient errors (throttling, capacity) may succeed later: the run
 	// stays queued and the trigger is retried. Others fail the run.
 	Transient bool
+	// Throttled says the runner refused the call itself (a rate limit), not
+	// this task: callers starting many runs stop and wait before the next.
+	Throttled bool
 	Reason    string
 	Err       error
 }
