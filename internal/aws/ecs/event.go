@@ -1,6 +1,7 @@
-// Package ecs is the ECS side of Longshore: it decodes the task state
-// change events that EventBridge delivers into the run package's domain
-// view of a task.
+// Package ecs is the ECS side of Longshore: the Runner starts, stops and
+// describes the tasks of runs on Fargate (a dispatch.TaskRunner), and the
+// task state change events that EventBridge delivers are decoded here into
+// the run package's domain view of a task.
 package ecs
 
 import (

@@ -1,0 +1,506 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/aws/awsfake"
+	"github.com/longshore/longshore/internal/aws/dynamo"
+	"github.com/longshore/longshore/internal/aws/dynamo/dynamotest"
+	"github.com/longshore/longshore/internal/aws/handler"
+	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// The Lambda functions run here as the real binaries, built for this
+// machine, under a fake Lambda Runtime API (lambda_runtime_test.go), with
+// DynamoDB served by dynalite and ECS, EventBridge, SQS, Step Functions,
+// CloudWatch Logs and S3 by awsfake, which checks every wire request.
+
+// fixtures are the sample AWS events (copied from the shared fixtures).
+const fixtures = "../internal/aws/handler/testdata"
+
+const (
+	lambdaCluster = "arn:aws:ecs:us-east-1:111122223333:cluster/longshore"
+	lambdaUploads = "longshore-uploads-111122223333"
+	lambdaPayload = "longshore-payloads-111122223333"
+	lambdaBus     = "longshore-results"
+)
+
+var (
+	lambdaOnce sync.Once
+	lambdaDir  string
+	lambdaErr  error
+)
+
+// lambdaBinary builds the four functions once (for this machine, with the
+// tags of `make build`) and returns the path of one.
+func lambdaBinary(t *testing.T, name string) string {
+	t.Helper()
+	lambdaOnce.Do(func() {
+		lambdaDir, lambdaErr = os.MkdirTemp("", "longshore-lambda-")
+		if lambdaErr != nil {
+			return
+		}
+		for _, fn := range []string{"launcher", "tracker", "reconciler", "api"} {
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", filepath.Join(lambdaDir, fn), "../functions/"+fn)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				lambdaErr = fmt.Errorf("build %s: %v\n%s", fn, err, out)
+				return
+			}
+		}
+	})
+	if lambdaErr != nil {
+		t.Fatal(lambdaErr)
+	}
+	return filepath.Join(lambdaDir, name)
+}
+
+// deployment is what the functions of one test share: the runs table in
+// dynalite, the fake AWS services, and the environment the CDK app would
+// give them.
+type deployment struct {
+	t     *testing.T
+	aws   *awsfake.Server
+	store *dynamo.Store
+	env   []string
+}
+
+func newDeployment(t *testing.T) *deployment {
+	t.Helper()
+	endpoint := dynamotest.Start(t)
+	client := dynamotest.Client(endpoint)
+	table := dynamotest.CreateTable(t, client)
+	fake := awsfake.New(t)
+	return &deployment{t: t, aws: fake, store: dynamo.New(client, dynamo.Options{Table: table}), env: []string{
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + awsfake.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + awsfake.SecretAccessKey,
+		"AWS_SESSION_TOKEN=token",
+		"AWS_ENDPOINT_URL=" + fake.URL,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint,
+		deploy.EnvPrefix + "=longshore",
+		deploy.EnvCluster + "=" + lambdaCluster,
+		deploy.EnvSubnets + "=subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002",
+		deploy.EnvSecurityGroups + "=sg-0123456789abcdef0",
+		deploy.EnvAssignPublicIP + "=false",
+		deploy.EnvRunsTable + "=" + table,
+		deploy.EnvEventBus + "=" + lambdaBus,
+		deploy.EnvPayloadBucket + "=" + lambdaPayload,
+		deploy.EnvUploadsBucket + "=" + lambdaUploads,
+	}}
+}
+
+func (d *deployment) start(name string) *function {
+	d.t.Helper()
+	return startFunction(d.t, name, lambdaBinary(d.t, name), d.env)
+}
+
+func (d *deployment) run(id string) run.Run {
+	d.t.Helper()
+	r, err := d.store.Get(context.Background(), id)
+	if err != nil {
+		d.t.Fatalf("get run %s from DynamoDB: %v", id, err)
+	}
+	return r
+}
+
+// runTask returns the RunTask request that started a run.
+func (d *deployment) runTask(id string) awsfake.Call {
+	d.t.Helper()
+	for _, c := range d.aws.Calls("RunTask") {
+		if c.Body["clientToken"] == id {
+			return c
+		}
+	}
+	d.t.Fatalf("no RunTask with client token %s", id)
+	return awsfake.Call{}
+}
+
+// fixtureEvent reads a fixture, lets edit change it, and encodes it again.
+func fixtureEvent(t *testing.T, name string, edit func(ev map[string]any)) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(ev)
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// taskEvent is an ECS fixture about the task of run r.
+func taskEvent(t *testing.T, name string, r run.Run) []byte {
+	return fixtureEvent(t, name, func(ev map[string]any) {
+		d := ev["detail"].(map[string]any)
+		d["startedBy"], d["taskArn"], d["clusterArn"] = "longshore:"+r.ID, r.TaskRef, lambdaCluster
+		ev["resources"] = []any{r.TaskRef}
+	})
+}
+
+func envOverrides(c awsfake.Call) map[string]string {
+	out := map[string]string{}
+	list, _ := awsfake.Dig(c.Body, "overrides", "containerOverrides", 0, "environment").([]any)
+	for _, e := range list {
+		kv := e.(map[string]any)
+		out[kv["name"].(string)] = kv["value"].(string)
+	}
+	return out
+}
+
+func TestLambdaLauncherTurnsEveryTriggerIntoOneTask(t *testing.T) {
+	d := newDeployment(t)
+	launcher := d.start("launcher")
+
+	t.Run("a schedule starts its job's task once, however often Scheduler delivers it", func(t *testing.T) {
+		payload, _ := json.Marshal(deploy.SchedulePayload{Job: "nightly-report", ScheduledTime: "2026-11-22T02:00:00Z",
+			ScheduleArn: "arn:aws:scheduler:us-east-1:111122223333:schedule/longshore/longshore-nightly-report-0", ExecutionID: "e1"})
+		var first, again handler.LaunchResult
+		launcher.ok(payload, &first)
+		launcher.ok(payload, &again)
+		if len(first.Runs) != 1 || len(again.Runs) != 1 || again.Runs[0].ID != first.Runs[0].ID || !again.Runs[0].Duplicate {
+			t.Fatalf("first %+v, again %+v", first, again)
+		}
+		id := first.Runs[0].ID
+		c := d.runTask(id)
+		for k, want := range map[string]any{"cluster": lambdaCluster, "taskDefinition": "longshore-nightly-report",
+			"launchType": "FARGATE", "startedBy": "longshore:" + id} {
+			if c.Body[k] != want {
+				t.Errorf("RunTask %s = %v, want %v", k, c.Body[k], want)
+			}
+		}
+		if got := fmt.Sprint(awsfake.Dig(c.Body, "networkConfiguration", "awsvpcConfiguration", "subnets")); got != "[subnet-0a1b2c3d4e5f60001 subnet-0a1b2c3d4e5f60002]" {
+			t.Errorf("subnets %s", got)
+		}
+		env := envOverrides(c)
+		if env["LONGSHORE_SCHEDULED_TIME"] != "2026-11-22T02:00:00Z" || env["LONGSHORE_TRIGGER"] != "schedule" {
+			t.Errorf("overrides %v", env)
+		}
+		if _, secret := env["DB_PASSWORD"]; secret {
+			t.Error("a secret is in the overrides")
+		}
+		if n := len(d.aws.Calls("RunTask")); n != 1 {
+			t.Errorf("%d RunTask calls, want 1", n)
+		}
+		r := d.run(id)
+		if r.Status != run.StatusStarting || !strings.HasPrefix(r.TaskRef, "arn:aws:ecs:") || r.Key != "nightly-report/schedule/2026-11-22T02:00Z" {
+			t.Errorf("stored run %s task %q key %q", r.Status, r.TaskRef, r.Key)
+		}
+	})
+
+	t.Run("an upload starts a Spot task of the job whose prefix and suffix match", func(t *testing.T) {
+		ev := fixtureEvent(t, "s3-object-created-eventbridge.json", func(ev map[string]any) {
+			ev["detail"].(map[string]any)["object"].(map[string]any)["key"] = "incoming/2026-11-22T10:01:02 cat.jpg"
+		})
+		var res handler.LaunchResult
+		launcher.ok(ev, &res)
+		if len(res.Runs) != 1 || res.Runs[0].Job != "thumbnail" {
+			t.Fatalf("launched %+v", res)
+		}
+		c := d.runTask(res.Runs[0].ID)
+		if fmt.Sprint(c.Body["capacityProviderStrategy"]) != "[map[capacityProvider:FARGATE_SPOT weight:1]]" {
+			t.Errorf("strategy %v", c.Body["capacityProviderStrategy"])
+		}
+		if env := envOverrides(c); env["LONGSHORE_S3_KEY"] != "incoming/2026-11-22T10:01:02 cat.jpg" || env["LONGSHORE_S3_BUCKET"] != lambdaUploads {
+			t.Errorf("overrides %v", env)
+		}
+	})
+
+	t.Run("a batch makes one run per message and fails only the message no job reads", func(t *testing.T) {
+		batch := fixtureEvent(t, "sqs-batch.json", func(ev map[string]any) {
+			for i, rec := range ev["Records"].([]any) {
+				arn := "arn:aws:sqs:us-east-1:111122223333:longshore-orders"
+				if i == 1 {
+					arn = "arn:aws:sqs:us-east-1:111122223333:longshore-nobody"
+				}
+				rec.(map[string]any)["eventSourceARN"] = arn
+			}
+		})
+		var resp struct {
+			Failures []struct {
+				ID string `json:"itemIdentifier"`
+			} `json:"batchItemFailures"`
+		}
+		launcher.ok(batch, &resp)
+		if len(resp.Failures) != 1 || resp.Failures[0].ID != "059f36b4-87a3-44ab-83d2-661975851281" {
+			t.Fatalf("batchItemFailures %+v", resp.Failures)
+		}
+		page, _, err := d.store.List(context.Background(), dispatch.Query{Job: "orders"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != 2 {
+			t.Fatalf("%d runs of orders, want 2", len(page))
+		}
+		bodies := map[string]bool{}
+		for _, r := range page {
+			bodies[envOverrides(d.runTask(r.ID))["LONGSHORE_SQS_BODY"]] = true
+		}
+		if !bodies["this is not json"] || !bodies[`{"image": "photos/cat.jpg", "width": 640}`] {
+			t.Errorf("task bodies %v", bodies)
+		}
+	})
+
+	t.Run("a direct invoke answers the run, and the same key is the same run", func(t *testing.T) {
+		req := []byte(`{"job": "hello", "env": {"EXIT_CODE": "3"}, "key": "deploy-42"}`)
+		var first, again api.RunResponse
+		launcher.ok(req, &first)
+		launcher.ok(req, &again)
+		if first.Job != "hello" || first.Status != run.StatusStarting || first.Duplicate || again.ID != first.ID || !again.Duplicate {
+			t.Errorf("first %+v, again %+v", first, again)
+		}
+		if env := envOverrides(d.runTask(first.ID)); env["EXIT_CODE"] != "3" || env["LONGSHORE_RUN_ID"] != first.ID {
+			t.Errorf("overrides %v", env)
+		}
+	})
+
+	t.Run("an environment too large for ECS's overrides goes whole to the payload bucket", func(t *testing.T) {
+		big := strings.Repeat("z", 9000)
+		req, _ := json.Marshal(api.RunRequest{Job: "hello", Env: map[string]string{"BIG": big}})
+		var resp api.RunResponse
+		launcher.ok(req, &resp)
+		env := envOverrides(d.runTask(resp.ID))
+		key := deploy.PayloadKey("hello", resp.ID)
+		if env[deploy.PayloadURIVar] != "s3://"+lambdaPayload+"/"+key || env["BIG"] != "" {
+			t.Errorf("overrides %v", env)
+		}
+		obj, ok := d.aws.Object("/" + lambdaPayload + "/" + key)
+		if !ok || !strings.Contains(string(obj), big) {
+			t.Errorf("payload object %s: %v, %d bytes", key, ok, len(obj))
+		}
+	})
+
+	t.Run("a request that can never succeed is a RequestError", func(t *testing.T) {
+		for _, payload := range []string{`{"job": "nope"}`, `{"source": "aws.ec2", "detail-type": "x"}`, `[1, 2]`} {
+			res := launcher.invoke([]byte(payload))
+			if !res.failed || res.errorType != handler.ErrorRequest {
+				t.Errorf("%s: answered %+v, want a RequestError", payload, res)
+			}
+		}
+	})
+}
+
+func TestLambdaTrackerReportsEachOutcomeOnce(t *testing.T) {
+	d := newDeployment(t)
+	launcher, tracker := d.start("launcher"), d.start("tracker")
+	launch := func(req string) run.Run {
+		var resp api.RunResponse
+		launcher.ok([]byte(req), &resp)
+		return d.run(resp.ID)
+	}
+	track := func(name string, r run.Run) handler.TrackResult {
+		var res handler.TrackResult
+		tracker.ok(taskEvent(t, name, r), &res)
+		return res
+	}
+
+	t.Run("a task that exits 3 fails its run and completes its task token with the exit code", func(t *testing.T) {
+		r := launch(`{"job": "hello", "callback": {"kind": "task-token", "token": "token-1"}}`)
+		if res := track("ecs-task-running.json", r); !res.Applied || res.Status != run.StatusRunning {
+			t.Fatalf("running: %+v", res)
+		}
+		if res := track("ecs-task-stopped-exit-3.json", r); !res.Applied || res.Status != run.StatusFailed {
+			t.Fatalf("stopped: %+v", res)
+		}
+		got := d.run(r.ID)
+		if got.Status != run.StatusFailed || got.Cause != run.CauseExit || got.ExitCode == nil || *got.ExitCode != 3 || !got.Notified {
+			t.Errorf("stored run %s %s exit %v notified %v", got.Status, got.Cause, got.ExitCode, got.Notified)
+		}
+		failures := d.aws.Calls("SendTaskFailure")
+		if len(failures) != 1 || failures[0].Body["taskToken"] != "token-1" || failures[0].Body["error"] != "failed/exit" ||
+			!strings.Contains(failures[0].Body["cause"].(string), "exited with code 3") {
+			t.Errorf("SendTaskFailure %v", failures)
+		}
+		ev := resultEvent(t, d, r.ID)
+		if ev["status"] != "failed" || ev["exitCode"] != float64(3) {
+			t.Errorf("result event %v", ev)
+		}
+		// The stale running event and the stop again arrive late: nothing moves, nothing is sent twice.
+		if res := track("ecs-task-running-stale.json", r); res.Applied {
+			t.Errorf("a stale event was applied: %+v", res)
+		}
+		if res := track("ecs-task-stopped-exit-3.json", r); res.Applied {
+			t.Errorf("a duplicate stop was applied: %+v", res)
+		}
+		if n := len(d.aws.Calls("SendTaskFailure")); n != 1 {
+			t.Errorf("%d SendTaskFailure, want 1", n)
+		}
+	})
+
+	t.Run("a task that exits 0 succeeds its run and sends the reply to its queue", func(t *testing.T) {
+		queue := "https://sqs.us-east-1.amazonaws.com/111122223333/longshore-reply-ci"
+		r := launch(`{"job": "hello", "callback": {"kind": "queue", "target": "` + queue + `"}}`)
+		track("ecs-task-stopped-exit-0.json", r)
+		var sent []awsfake.Call
+		for _, c := range d.aws.Calls("SendMessage") {
+			if strings.Contains(c.Body["MessageBody"].(string), r.ID) {
+				sent = append(sent, c)
+			}
+		}
+		if len(sent) != 1 || sent[0].Body["QueueUrl"] != queue || !strings.Contains(sent[0].Body["MessageBody"].(string), `"status":"succeeded"`) {
+			t.Errorf("SendMessage %v", sent)
+		}
+	})
+
+	t.Run("a Spot interruption is retried as a new attempt, not reported", func(t *testing.T) {
+		r := launch(`{"job": "soak"}`)
+		track("ecs-task-stopped-spot.json", r)
+		got := d.run(r.ID)
+		if got.Cause != run.CauseInterrupted || got.NextRunID == "" || got.Notified {
+			t.Fatalf("stored run %s %s next %q notified %v", got.Status, got.Cause, got.NextRunID, got.Notified)
+		}
+		next := d.run(got.NextRunID)
+		if next.Attempt != 2 || next.PreviousRunID != r.ID {
+			t.Errorf("next attempt %+v", next)
+		}
+	})
+
+	t.Run("a task Longshore did not start is ignored", func(t *testing.T) {
+		ev := fixtureEvent(t, "ecs-task-stopped-exit-0.json", func(ev map[string]any) {
+			d := ev["detail"].(map[string]any)
+			d["startedBy"], d["clusterArn"] = "ecs-svc/123", lambdaCluster
+		})
+		var res handler.TrackResult
+		tracker.ok(ev, &res)
+		if res.Applied || res.Ignored == "" {
+			t.Errorf("result %+v", res)
+		}
+	})
+}
+
+// resultEvent is the detail of the result event of a run on the bus.
+func resultEvent(t *testing.T, d *deployment, id string) map[string]any {
+	t.Helper()
+	for _, c := range d.aws.Calls("PutEvents") {
+		e := awsfake.Dig(c.Body, "Entries", 0).(map[string]any)
+		var detail map[string]any
+		json.Unmarshal([]byte(e["Detail"].(string)), &detail)
+		if detail["id"] == id {
+			if e["EventBusName"] != lambdaBus || e["Source"] != deploy.ResultSource || e["DetailType"] != deploy.ResultDetailType {
+				t.Errorf("event entry %v", e)
+			}
+			return detail
+		}
+	}
+	t.Fatalf("no result event of run %s", id)
+	return nil
+}
+
+func TestLambdaReconcilerRepairsWhatEventsMissed(t *testing.T) {
+	d := newDeployment(t)
+	launcher, reconciler := d.start("launcher"), d.start("reconciler")
+	launch := func(req string) run.Run {
+		var resp api.RunResponse
+		launcher.ok([]byte(req), &resp)
+		return d.run(resp.ID)
+	}
+	// age moves a run's times back, as if it were started long ago.
+	age := func(r run.Run, by time.Duration) {
+		r.CreatedAt, r.UpdatedAt = r.CreatedAt.Add(-by), r.UpdatedAt.Add(-by)
+		if _, err := d.store.Update(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := launch(`{"job": "nightly-report"}`)
+	age(lost, 15*time.Minute) // quiet for longer than the reconciler waits, within its 30m timeout
+	late := launch(`{"job": "hello"}`)
+	age(late, 6*time.Minute) // hello's timeout is 5m
+	// ECS still knows the late task: it is running.
+	d.aws.Describe(late.TaskRef, map[string]any{"taskArn": late.TaskRef, "clusterArn": lambdaCluster, "lastStatus": "RUNNING",
+		"startedBy": "longshore:" + late.ID, "version": 3, "containers": []any{map[string]any{"name": "app", "lastStatus": "RUNNING"}}})
+
+	var res handler.ReconcileResult
+	reconciler.ok([]byte(`{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}`), &res)
+	if res.Lost != 1 || res.TimedOut != 1 {
+		t.Errorf("reconciled %+v, want one lost and one timed out", res)
+	}
+	got := d.run(lost.ID)
+	if got.Status != run.StatusFailed || got.Cause != run.CauseLost || !strings.Contains(got.Reason, lost.TaskRef) {
+		t.Errorf("lost run %s %s %q", got.Status, got.Cause, got.Reason)
+	}
+	if ev := resultEvent(t, d, lost.ID); ev["cause"] != "lost" {
+		t.Errorf("result event %v", ev)
+	}
+	stops := d.aws.Calls("StopTask")
+	if len(stops) != 1 || stops[0].Body["task"] != late.TaskRef || !strings.Contains(stops[0].Body["reason"].(string), "timeout") {
+		t.Errorf("StopTask %v", stops)
+	}
+	if got := d.run(late.ID); got.StopReq != run.StopTimeout {
+		t.Errorf("late run stop request %q", got.StopReq)
+	}
+}
+
+func TestLambdaAPIServesTheCLI(t *testing.T) {
+	d := newDeployment(t)
+	launcher, apiFn := d.start("launcher"), d.start("api")
+	var started api.RunResponse
+	launcher.ok([]byte(`{"job": "hello", "key": "api-1"}`), &started)
+	call := func(req handler.APIRequest, out any) {
+		b, _ := json.Marshal(req)
+		apiFn.ok(b, out)
+	}
+
+	var got api.Run
+	call(handler.APIRequest{Op: handler.OpGet, ID: started.ID}, &got)
+	if got.ID != started.ID || got.Status != run.StatusStarting || got.TaskRef == "" {
+		t.Errorf("get %+v", got)
+	}
+	var list api.RunList
+	call(handler.APIRequest{Op: handler.OpList, Job: "hello"}, &list)
+	if len(list.Runs) != 1 || list.Runs[0].ID != started.ID {
+		t.Errorf("list %+v", list)
+	}
+	var page handler.LogsPage
+	call(handler.APIRequest{Op: handler.OpLogs, ID: started.ID}, &page)
+	taskID := got.TaskRef[strings.LastIndexByte(got.TaskRef, '/')+1:]
+	reads := d.aws.Calls("GetLogEvents")
+	if page.LogGroup != "/longshore/jobs/hello" || page.LogStream != "run/app/"+taskID || len(reads) != 1 ||
+		reads[0].Body["logGroupName"] != page.LogGroup || reads[0].Body["logStreamName"] != page.LogStream {
+		t.Errorf("logs %+v, GetLogEvents %v", page, reads)
+	}
+	var stopped api.Run
+	call(handler.APIRequest{Op: handler.OpStop, ID: started.ID}, &stopped)
+	if stops := d.aws.Calls("StopTask"); len(stops) != 1 || stops[0].Body["task"] != got.TaskRef {
+		t.Errorf("StopTask %v", stops)
+	}
+	res := apiFn.invoke([]byte(`{"op": "get", "id": "r-ffffffffffffffff"}`))
+	if !res.failed || res.errorType != handler.ErrorNotFound {
+		t.Errorf("get of an unknown run answered %+v", res)
+	}
+}
+
+func TestLambdaColdStartNamesTheMissingVariable(t *testing.T) {
+	d := newDeployment(t)
+	var env []string
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, deploy.EnvSubnets+"=") {
+			env = append(env, kv)
+		}
+	}
+	f := startFunction(t, "launcher", lambdaBinary(t, "launcher"), env)
+	select {
+	case <-f.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the launcher started without its subnets")
+	}
+	if f.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(f.stderr.String(), deploy.EnvSubnets+" is not set") {
+		t.Errorf("exit %d, output %q", f.cmd.ProcessState.ExitCode(), f.stderr.String())
+	}
+}

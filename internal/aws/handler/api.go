@@ -1,0 +1,222 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/aws/ecs"
+	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// Operations of the api function.
+const (
+	OpGet  = "get"
+	OpList = "list"
+	OpStop = "stop"
+	OpLogs = "logs"
+)
+
+// APIRequest is the payload of the api function, which the CLI's AWS
+// backend sends with lambda Invoke (RequestResponse):
+//
+//	{"op": "get", "id": "r-..."}                                 -> api.Run
+//	{"op": "list", "job": J, "status": [S...], "limit": N, "cursor": C} -> api.RunList
+//	{"op": "stop", "id": "r-..."}                                -> api.Run
+//	{"op": "logs", "id": "r-...", "token": T, "limit": N}        -> LogsPage
+//
+// Errors come back as Lambda function errors whose errorType is
+// RequestError (a request that can never succeed), NotFound or
+// InternalError.
+type APIRequest struct {
+	Op     string       `json:"op"`
+	ID     string       `json:"id,omitempty"`
+	Job    string       `json:"job,omitempty"`
+	Status []run.Status `json:"status,omitempty"`
+	Limit  int          `json:"limit,omitempty"`
+	Cursor string       `json:"cursor,omitempty"`
+	// Token continues the log stream from an earlier LogsPage.Next.
+	Token string `json:"token,omitempty"`
+}
+
+// LogsPage is a page of a run's container output, and where it is.
+type LogsPage struct {
+	RunID     string `json:"runId"`
+	LogGroup  string `json:"logGroup"`
+	LogStream string `json:"logStream,omitempty"`
+	// Events are the lines from Token on; empty when the run has no task
+	// yet or the task wrote nothing new.
+	Events []LogEvent `json:"events"`
+	// Next continues the stream (send it back as token).
+	Next string `json:"next,omitempty"`
+	// Done is true once the run has finished and this page reached the end
+	// of its output: following it can stop.
+	Done bool `json:"done"`
+}
+
+// StopService stops runs (dispatch.Service).
+type StopService interface {
+	Stop(ctx context.Context, id string, why run.StopRequest) (run.Run, error)
+}
+
+// LogEvent is one line of a run's output.
+type LogEvent struct {
+	Time    time.Time `json:"time"`
+	Message string    `json:"message"`
+}
+
+// LogReader reads log streams (logs.Reader): the events of a stream from
+// its start, or from token, and the token to read on from.
+type LogReader interface {
+	Read(ctx context.Context, group, stream, token string, limit int) ([]LogEvent, string, error)
+}
+
+// APIOptions configure the api function's handler.
+type APIOptions struct {
+	Service StopService
+	Runs    Runs
+	// Logs reads the jobs' log streams; without it, logs answers the
+	// location only.
+	Logs   LogReader
+	Prefix string
+	Log    *slog.Logger
+}
+
+// API is the api function's handler.
+type API struct {
+	o APIOptions
+}
+
+// NewAPI returns the api function's handler.
+func NewAPI(o APIOptions) *API {
+	o.Log = logOr(o.Log)
+	return &API{o: o}
+}
+
+// Handle decodes an APIRequest, refusing unknown fields, and serves it.
+func (a *API) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	var req APIRequest
+	if err := strict(payload, &req); err != nil {
+		return nil, invokeError(badRequest(fmt.Sprintf("api: the payload is not an API request: %v; send {\"op\": \"get\", \"id\": ID} or another op", err)))
+	}
+	return a.Serve(ctx, req)
+}
+
+// Serve serves one APIRequest.
+func (a *API) Serve(ctx context.Context, req APIRequest) (any, error) {
+	var out any
+	var err error
+	switch req.Op {
+	case OpGet:
+		out, err = a.get(ctx, req)
+	case OpList:
+		out, err = a.list(ctx, req)
+	case OpStop:
+		out, err = a.stop(ctx, req)
+	case OpLogs:
+		out, err = a.logs(ctx, req)
+	default:
+		err = badRequest(fmt.Sprintf("op %q is unknown: use %s, %s, %s or %s", req.Op, OpGet, OpList, OpStop, OpLogs))
+	}
+	if err != nil {
+		return nil, invokeError(err)
+	}
+	return out, nil
+}
+
+func checkID(id string) error {
+	if !run.ValidID(id) {
+		return badRequest(fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
+	}
+	return nil
+}
+
+func (a *API) get(ctx context.Context, req APIRequest) (api.Run, error) {
+	if err := checkID(req.ID); err != nil {
+		return api.Run{}, err
+	}
+	r, err := a.o.Runs.Get(ctx, req.ID)
+	if err != nil {
+		return api.Run{}, fmt.Errorf("get run %s: %w", req.ID, err)
+	}
+	return api.FromRun(r), nil
+}
+
+func (a *API) list(ctx context.Context, req APIRequest) (api.RunList, error) {
+	for _, st := range req.Status {
+		if !st.Valid() {
+			return api.RunList{}, badRequest(fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", st))
+		}
+	}
+	if req.Limit < 0 || req.Limit > api.MaxListLimit {
+		return api.RunList{}, badRequest(fmt.Sprintf("limit %d is out of range: use 1 to %d", req.Limit, api.MaxListLimit))
+	}
+	runs, next, err := a.o.Runs.List(ctx, dispatch.Query{Job: req.Job, Status: req.Status, Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		if strings.Contains(err.Error(), "cursor") {
+			return api.RunList{}, badRequest(err.Error())
+		}
+		return api.RunList{}, err
+	}
+	out := api.RunList{Runs: make([]api.Run, 0, len(runs)), Next: next}
+	for _, r := range runs {
+		out.Runs = append(out.Runs, api.FromRun(r))
+	}
+	return out, nil
+}
+
+// stop stops a run. When the stop is recorded but its report could not go
+// out (the api function may not publish), the run is answered all the
+// same: the reconciler reports it.
+func (a *API) stop(ctx context.Context, req APIRequest) (api.Run, error) {
+	if err := checkID(req.ID); err != nil {
+		return api.Run{}, err
+	}
+	r, err := a.o.Service.Stop(ctx, req.ID, run.StopCancel)
+	if err != nil {
+		if errors.Is(err, dispatch.ErrNotFound) {
+			return api.Run{}, err
+		}
+		cur, gerr := a.o.Runs.Get(ctx, req.ID)
+		if gerr != nil || (!cur.Status.Terminal() && cur.StopReq == run.StopNone) {
+			return api.Run{}, fmt.Errorf("stop run %s: %w", req.ID, err)
+		}
+		a.o.Log.Warn("run stopped; the rest is left to the reconciler", "run", req.ID, "err", err)
+		r = cur
+	}
+	return api.FromRun(r), nil
+}
+
+func (a *API) logs(ctx context.Context, req APIRequest) (LogsPage, error) {
+	if err := checkID(req.ID); err != nil {
+		return LogsPage{}, err
+	}
+	r, err := a.o.Runs.Get(ctx, req.ID)
+	if err != nil {
+		return LogsPage{}, fmt.Errorf("get run %s: %w", req.ID, err)
+	}
+	page := LogsPage{RunID: r.ID, LogGroup: deploy.LogGroup(a.o.Prefix, r.Job), Events: []LogEvent{}, Next: req.Token}
+	if r.TaskRef == "" {
+		page.Done = r.Status.Terminal()
+		return page, nil
+	}
+	page.LogStream = deploy.LogStream(ecs.TaskID(r.TaskRef))
+	if a.o.Logs == nil {
+		page.Done = r.Status.Terminal()
+		return page, nil
+	}
+	events, next, err := a.o.Logs.Read(ctx, page.LogGroup, page.LogStream, req.Token, req.Limit)
+	if err != nil {
+		return LogsPage{}, err
+	}
+	page.Events, page.Next = events, next
+	page.Done = r.Status.Terminal() && len(events) == 0
+	return page, nil
+}

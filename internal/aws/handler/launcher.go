@@ -1,0 +1,498 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/run"
+)
+
+// LaunchService turns triggers into runs (dispatch.Service).
+type LaunchService interface {
+	Launch(ctx context.Context, req dispatch.Request) (dispatch.Launched, error)
+}
+
+// LauncherOptions configure the launcher.
+type LauncherOptions struct {
+	Service LaunchService
+	Runs    Runs
+	Jobs    Catalog
+	// Prefix names the deployment (its queues are deploy.QueueName(Prefix, queue)).
+	Prefix string
+	// UploadsBucket is the only bucket whose objects start runs.
+	UploadsBucket string
+	// Now and Sleep drive the wait of a direct invoke; tests give fakes.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Poll is how often a waiting invoke reads its run (default 2s).
+	Poll time.Duration
+	// Reserve is left of the invocation's deadline when a wait ends (default 1s).
+	Reserve time.Duration
+	// Parallel bounds the messages of a batch launched at once (default 10).
+	Parallel int
+	Log      *slog.Logger
+}
+
+// Launcher is the launcher function's handler.
+type Launcher struct {
+	o LauncherOptions
+}
+
+// NewLauncher returns the launcher's handler.
+func NewLauncher(o LauncherOptions) *Launcher {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Reserve <= 0 {
+		o.Reserve = time.Second
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 10
+	}
+	o.Log = logOr(o.Log)
+	return &Launcher{o: o}
+}
+
+// LaunchResult answers a schedule or an S3 event: the runs it made (or found
+// made by an earlier delivery of the same event).
+type LaunchResult struct {
+	Runs []LaunchedRun `json:"runs"`
+	// Ignored says why the event started nothing, when it did not.
+	Ignored string `json:"ignored,omitempty"`
+}
+
+// LaunchedRun is one run a trigger made.
+type LaunchedRun struct {
+	ID        string     `json:"id"`
+	Job       string     `json:"job"`
+	Status    run.Status `json:"status"`
+	Duplicate bool       `json:"duplicate,omitempty"`
+}
+
+// envelope is what tells the launcher's event kinds apart.
+type envelope struct {
+	Records       json.RawMessage `json:"Records"`
+	Source        string          `json:"source"`
+	DetailType    string          `json:"detail-type"`
+	Job           *string         `json:"job"`
+	ScheduledTime *string         `json:"scheduledTime"`
+}
+
+// Handle is the launcher's entry point: it tells the event kinds apart by
+// a few top-level fields and hands each to its handler:
+//
+//	{"Records": [...SQS messages...]}                    Messages (answers batchItemFailures)
+//	{"source": "aws.s3", "detail-type": "Object Created"} ObjectCreated
+//	{"source": "aws.events", "detail-type": "Scheduled Event"} RuleSchedule
+//	{"job": ..., "scheduledTime": ...}                   Schedule (deploy.SchedulePayload)
+//	{"job": ..., "env": ..., ...}                        Invoke (api.RunRequest, answers api.RunResponse)
+//
+// Anything else is an error saying what was received.
+func (l *Launcher) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, invokeError(badRequest("launcher: the event is not a JSON object"))
+	}
+	var env envelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		return nil, invokeError(badRequest("launcher: decode the event: " + err.Error()))
+	}
+	switch {
+	case env.Records != nil:
+		var ev events.SQSEvent
+		if err := json.Unmarshal(trimmed, &ev); err != nil {
+			return nil, invokeError(badRequest("launcher: decode the SQS batch: " + err.Error()))
+		}
+		return l.Messages(ctx, ev)
+	case env.Source == "aws.s3" && env.DetailType == "Object Created":
+		var ev ObjectCreatedEvent
+		if err := json.Unmarshal(trimmed, &ev); err != nil {
+			return nil, invokeError(badRequest("launcher: decode the S3 Object Created event: " + err.Error()))
+		}
+		res, err := l.ObjectCreated(ctx, ev)
+		return res, invokeError(err)
+	case env.Source == "aws.events" && env.DetailType == "Scheduled Event":
+		var ev events.CloudWatchEvent
+		if err := json.Unmarshal(trimmed, &ev); err != nil {
+			return nil, invokeError(badRequest("launcher: decode the scheduled event: " + err.Error()))
+		}
+		res, err := l.RuleSchedule(ctx, ev)
+		return res, invokeError(err)
+	case env.Source != "" || env.DetailType != "":
+		return nil, invokeError(badRequest(fmt.Sprintf("launcher: an event from %q (%q) is not a trigger of the launcher", env.Source, env.DetailType)))
+	case env.ScheduledTime != nil:
+		var p deploy.SchedulePayload
+		if err := strict(trimmed, &p); err != nil {
+			return nil, invokeError(badRequest("launcher: decode the schedule payload: " + err.Error()))
+		}
+		res, err := l.Schedule(ctx, p)
+		return res, invokeError(err)
+	case env.Job != nil:
+		var req api.RunRequest
+		if err := strict(trimmed, &req); err != nil {
+			return nil, invokeError(badRequest(fmt.Sprintf("launcher: the payload is not a run request: %v; send {\"job\": NAME, \"env\": {...}, \"command\": [...], \"key\": KEY, \"callback\": {...}, \"waitSeconds\": N}", err)))
+		}
+		res, err := l.Invoke(ctx, req)
+		return res, invokeError(err)
+	}
+	return nil, invokeError(badRequest("launcher: the event is none of: an SQS batch, an S3 Object Created event, a schedule payload, a run request (it has no Records, source, scheduledTime or job)"))
+}
+
+// strict decodes one JSON object refusing unknown fields.
+func strict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+func (l *Launcher) result(runs ...dispatch.Launched) LaunchResult {
+	out := LaunchResult{Runs: []LaunchedRun{}}
+	for _, r := range runs {
+		out.Runs = append(out.Runs, LaunchedRun{ID: r.Run.ID, Job: r.Run.Job, Status: r.Run.Status, Duplicate: r.Duplicate})
+	}
+	return out
+}
+
+// Schedule launches the run of a schedule that fired. Its idempotency key
+// is the job and the scheduled minute, so Scheduler's retries and a
+// duplicate delivery make one run. An error that is not a request error
+// hands the firing back to Scheduler's retry policy.
+func (l *Launcher) Schedule(ctx context.Context, p deploy.SchedulePayload) (LaunchResult, error) {
+	if p.Job == "" {
+		return LaunchResult{}, badRequest("schedule payload has no job")
+	}
+	if strings.HasPrefix(p.ScheduledTime, "<aws.scheduler.") {
+		return LaunchResult{}, badRequest(fmt.Sprintf("schedule payload of %s: scheduledTime is the placeholder %s: the target is not an EventBridge Scheduler schedule", p.Job, p.ScheduledTime))
+	}
+	at, err := time.Parse(time.RFC3339, p.ScheduledTime)
+	if err != nil {
+		return LaunchResult{}, badRequest(fmt.Sprintf("schedule payload of %s: scheduledTime %q is not an RFC 3339 time", p.Job, p.ScheduledTime))
+	}
+	return l.scheduled(ctx, p.Job, p.ScheduleArn, at, "execution", p.ExecutionID)
+}
+
+func (l *Launcher) scheduled(ctx context.Context, jobName, schedule string, at time.Time, logAttrs ...any) (LaunchResult, error) {
+	at = at.UTC()
+	got, err := l.o.Service.Launch(ctx, dispatch.Request{Job: jobName, Trigger: run.Trigger{
+		Kind: run.TriggerSchedule, Schedule: schedule, ScheduledTime: &at,
+	}})
+	if !dispatch.Stored(got, err) {
+		return LaunchResult{}, fmt.Errorf("launch %s scheduled at %s: %w", jobName, at.Format(time.RFC3339), err)
+	}
+	l.o.Log.Info("schedule fired", append([]any{"job", jobName, "at", at, "run", got.Run.ID, "status", got.Run.Status, "duplicate", got.Duplicate}, logAttrs...)...)
+	return l.result(got), nil
+}
+
+// RuleSchedule launches the run of an EventBridge rule's "Scheduled Event"
+// (rules with a schedule expression, the predecessor of Scheduler): the job
+// is named by the rule, "<prefix>-<job>" or "<prefix>-<job>-<n>", and the
+// event's time is the scheduled time.
+func (l *Launcher) RuleSchedule(ctx context.Context, ev events.CloudWatchEvent) (LaunchResult, error) {
+	if len(ev.Resources) == 0 {
+		return LaunchResult{}, badRequest("scheduled event names no rule (no resources)")
+	}
+	rule := ev.Resources[0]
+	name := rule[strings.LastIndexByte(rule, '/')+1:]
+	jobName, ok := l.ruleJob(name)
+	if !ok {
+		return LaunchResult{}, badRequest(fmt.Sprintf("scheduled event of rule %s: the rule names no job of the catalog (want %s)", rule, deploy.TaskFamily(l.o.Prefix, "JOB")))
+	}
+	if ev.Time.IsZero() {
+		return LaunchResult{}, badRequest("scheduled event of rule " + rule + " has no time")
+	}
+	return l.scheduled(ctx, jobName, rule, ev.Time, "rule", rule)
+}
+
+var scheduleSuffix = regexp.MustCompile(`-[0-9]+$`)
+
+func (l *Launcher) ruleJob(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, l.o.Prefix+"-")
+	if !ok {
+		return "", false
+	}
+	if _, ok := l.o.Jobs.Get(rest); ok {
+		return rest, true
+	}
+	rest = scheduleSuffix.ReplaceAllString(rest, "")
+	_, ok = l.o.Jobs.Get(rest)
+	return rest, ok
+}
+
+// ObjectCreatedEvent is an S3 "Object Created" event as EventBridge
+// delivers it (the key as stored, not URL-encoded).
+type ObjectCreatedEvent struct {
+	Version    string              `json:"version"`
+	ID         string              `json:"id"`
+	DetailType string              `json:"detail-type"`
+	Source     string              `json:"source"`
+	Account    string              `json:"account"`
+	Time       time.Time           `json:"time"`
+	Region     string              `json:"region"`
+	Resources  []string            `json:"resources"`
+	Detail     ObjectCreatedDetail `json:"detail"`
+}
+
+// ObjectCreatedDetail is the detail of an Object Created event.
+type ObjectCreatedDetail struct {
+	Version string `json:"version"`
+	Bucket  struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       string `json:"key"`
+		Size      int64  `json:"size"`
+		ETag      string `json:"etag"`
+		VersionID string `json:"version-id"`
+		Sequencer string `json:"sequencer"`
+	} `json:"object"`
+	RequestID string `json:"request-id"`
+	Requester string `json:"requester"`
+	Reason    string `json:"reason"`
+}
+
+// ObjectCreated launches a run of every job whose s3 trigger matches the
+// new object's key (prefix and suffix). Its idempotency key is the bucket,
+// the object key and the event's sequencer, so EventBridge's retries make
+// one run per job. An object that no job wants is ignored.
+func (l *Launcher) ObjectCreated(ctx context.Context, ev ObjectCreatedEvent) (LaunchResult, error) {
+	d := ev.Detail
+	switch {
+	case d.Bucket.Name == "":
+		return LaunchResult{}, badRequest("Object Created event names no bucket")
+	case d.Bucket.Name != l.o.UploadsBucket:
+		return LaunchResult{}, badRequest(fmt.Sprintf("Object Created in bucket %s: only the uploads bucket %s starts runs", d.Bucket.Name, l.o.UploadsBucket))
+	case d.Object.Key == "":
+		return LaunchResult{}, badRequest("Object Created event in " + d.Bucket.Name + " names no object key")
+	case d.Object.Sequencer == "":
+		return LaunchResult{}, badRequest(fmt.Sprintf("Object Created event of s3://%s/%s has no sequencer", d.Bucket.Name, d.Object.Key))
+	}
+	names := MatchS3(l.o.Jobs.Jobs(), d.Object.Key)
+	if len(names) == 0 {
+		l.o.Log.Info("upload ignored: no job's s3 trigger matches", "bucket", d.Bucket.Name, "key", d.Object.Key)
+		return LaunchResult{Runs: []LaunchedRun{}, Ignored: fmt.Sprintf("no job's s3 trigger matches key %q", d.Object.Key)}, nil
+	}
+	var got []dispatch.Launched
+	var errs []error
+	for _, name := range names {
+		l1, err := l.o.Service.Launch(ctx, dispatch.Request{Job: name, Trigger: run.Trigger{
+			Kind: run.TriggerS3, Bucket: d.Bucket.Name, Key: d.Object.Key, Sequencer: d.Object.Sequencer,
+		}})
+		if !dispatch.Stored(l1, err) {
+			errs = append(errs, fmt.Errorf("launch %s for s3://%s/%s: %w", name, d.Bucket.Name, d.Object.Key, err))
+			continue
+		}
+		l.o.Log.Info("upload", "job", name, "key", d.Object.Key, "run", l1.Run.ID, "status", l1.Run.Status, "duplicate", l1.Duplicate)
+		got = append(got, l1)
+	}
+	return l.result(got...), errors.Join(errs...)
+}
+
+// MatchS3 returns the names of the jobs with an s3 trigger matching key:
+// the same rule as the local S3 endpoint (internal/local/endpoint.MatchS3).
+func MatchS3(jobs []*job.Spec, key string) []string {
+	var out []string
+	for _, j := range jobs {
+		for _, t := range j.Triggers {
+			if t.S3 != nil && strings.HasPrefix(key, t.S3.Prefix) && strings.HasSuffix(key, t.S3.Suffix) {
+				out = append(out, j.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Messages launches one run per SQS message, of the job whose sqs trigger
+// reads the message's queue, and answers the messages to receive again:
+// those whose run could not be stored. A message whose run is stored is
+// done, even if its task must wait for capacity (the reconciler starts it);
+// a message from a queue no job reads fails alone, and goes to the queue's
+// dead-letter queue after its retries. The messages are launched side by
+// side, at most Parallel at once.
+func (l *Launcher) Messages(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, l.o.Parallel)
+	var wg sync.WaitGroup
+	for i, m := range ev.Records {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := l.message(ctx, m); err != nil {
+				failed[i] = true
+				l.o.Log.Warn("message not taken: it will be received again", "message", m.MessageId, "queue", m.EventSourceARN, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (l *Launcher) message(ctx context.Context, m events.SQSMessage) error {
+	if m.EventSource != "aws:sqs" {
+		return fmt.Errorf("record from %q is not an SQS message", m.EventSource)
+	}
+	if m.MessageId == "" {
+		return errors.New("message has no id")
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	queue, ok := deploy.QueueFromName(l.o.Prefix, m.EventSourceARN)
+	if !ok {
+		return fmt.Errorf("queue %s is not a trigger queue of deployment %s", m.EventSourceARN, l.o.Prefix)
+	}
+	jobName, ok := l.queueJob(queue)
+	if !ok {
+		return fmt.Errorf("no job of the catalog reads queue %s", queue)
+	}
+	got, err := l.o.Service.Launch(ctx, dispatch.Request{Job: jobName, Trigger: run.Trigger{
+		Kind: run.TriggerSQS, Queue: queue, MessageID: m.MessageId, Body: m.Body,
+	}})
+	if !dispatch.Stored(got, err) {
+		return fmt.Errorf("launch %s for message %s: %w", jobName, m.MessageId, err)
+	}
+	if err != nil {
+		l.o.Log.Info("message taken, task waiting", "job", jobName, "message", m.MessageId, "run", got.Run.ID, "err", err)
+	}
+	return nil
+}
+
+// queueJob is the job whose sqs trigger reads queue (the trigger's queue,
+// or the job's name when it names none).
+func (l *Launcher) queueJob(queue string) (string, bool) {
+	for _, j := range l.o.Jobs.Jobs() {
+		for _, t := range j.Triggers {
+			if t.SQS == nil {
+				continue
+			}
+			q := t.SQS.Queue
+			if q == "" {
+				q = j.Name
+			}
+			if q == queue {
+				return j.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// MaxTokenLen is the longest Step Functions task token.
+const MaxTokenLen = 1024
+
+// Invoke starts a one-off run (a direct invoke of the launcher, as `longshore
+// run JOB --aws` sends it) and answers it, after waiting up to WaitSeconds
+// for its last attempt to finish when asked — never past the invocation's
+// deadline. The same key twice is one run (duplicate true).
+func (l *Launcher) Invoke(ctx context.Context, req api.RunRequest) (api.RunResponse, error) {
+	if err := checkRunRequest(req); err != nil {
+		return api.RunResponse{}, err
+	}
+	got, err := l.o.Service.Launch(ctx, dispatch.Request{
+		Job: req.Job, Trigger: run.Trigger{Kind: run.TriggerInvoke, Caller: "lambda-invoke"}, Key: req.Key,
+		Env: req.Env, Command: req.Command, Callback: req.Callback,
+	})
+	if !dispatch.Stored(got, err) {
+		return api.RunResponse{}, fmt.Errorf("launch %s: %w", req.Job, err)
+	}
+	r := got.Run
+	if req.WaitSeconds > 0 {
+		until := l.o.Now().Add(time.Duration(req.WaitSeconds) * time.Second)
+		if deadline, ok := ctx.Deadline(); ok && deadline.Add(-l.o.Reserve).Before(until) {
+			until = deadline.Add(-l.o.Reserve)
+		}
+		if r, err = l.waitFinal(ctx, r, until); err != nil {
+			return api.RunResponse{}, err
+		}
+	}
+	return api.RunResponse{Run: api.FromRun(r), Duplicate: got.Duplicate}, nil
+}
+
+func checkRunRequest(req api.RunRequest) error {
+	switch {
+	case req.Job == "":
+		return badRequest(`run request has no "job": name the job to run`)
+	case req.WaitSeconds < 0:
+		return badRequest(`"waitSeconds" must be 0 or more`)
+	}
+	cb := req.Callback
+	if cb == nil {
+		return nil
+	}
+	switch cb.Kind {
+	case run.CallbackEvent:
+	case run.CallbackQueue:
+		if !strings.HasPrefix(cb.Target, "https://") && !strings.HasPrefix(cb.Target, "http://") {
+			return badRequest(fmt.Sprintf(`callback of kind queue needs "target": the reply queue's URL, not %q`, cb.Target))
+		}
+	case run.CallbackTaskToken:
+		if cb.Token == "" || len(cb.Token) > MaxTokenLen {
+			return badRequest(`callback of kind task-token needs "token": the Step Functions task token ($$.Task.Token)`)
+		}
+	default:
+		return badRequest(fmt.Sprintf("callback kind %q is unknown: use event, queue or task-token", cb.Kind))
+	}
+	return nil
+}
+
+// waitFinal follows a run and its retries until the last attempt finishes
+// or the time is up, and returns the latest attempt.
+func (l *Launcher) waitFinal(ctx context.Context, r run.Run, until time.Time) (run.Run, error) {
+	for {
+		if r.Status.Terminal() && r.NextRunID == "" {
+			return r, nil
+		}
+		left := until.Sub(l.o.Now())
+		if left <= 0 {
+			return r, nil
+		}
+		if err := l.o.Sleep(ctx, min(l.o.Poll, left)); err != nil {
+			return r, nil
+		}
+		id := r.ID
+		if r.NextRunID != "" {
+			id = r.NextRunID
+		}
+		next, err := l.o.Runs.Get(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, nil
+			}
+			return r, fmt.Errorf("follow run %s: %w", id, err)
+		}
+		r = next
+	}
+}

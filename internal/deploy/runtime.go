@@ -1,0 +1,49 @@
+package deploy
+
+// This file holds what the functions' runtime (internal/aws/...) adds to
+// the contract: names the CDK app needs to route, grant or index what the
+// functions write.
+
+// The four functions, as FunctionName names them.
+const (
+	FunctionLauncher   = "launcher"
+	FunctionTracker    = "tracker"
+	FunctionReconciler = "reconciler"
+	FunctionAPI        = "api"
+)
+
+// The result event every finished run puts on the results bus (EnvEventBus):
+// rules match on this source and detail-type; the detail is the run as
+// api.Run encodes it.
+const (
+	ResultSource     = "longshore"
+	ResultDetailType = "Longshore Run Finished"
+)
+
+// Tags the ECS runner puts on every task it starts (RunTask with tags needs
+// ecs:TagResource); IAM conditions may use them (ecs:ResourceTag/longshore:job).
+const (
+	TagRun = "longshore:run"
+	TagJob = "longshore:job"
+)
+
+// PayloadURIVar is the variable a task receives instead of its environment
+// and command when those do not fit in ECS's 8 KiB of container overrides:
+// an s3:// URI of a JSON object {"env": {...}, "command": [...]} in the
+// payload bucket (EnvPayloadBucket), at PayloadKey. The job's task role
+// reads it below PayloadKeyPrefix(job).
+const PayloadURIVar = "LONGSHORE_PAYLOAD_URI"
+
+// PayloadKey is the key of a run's payload object in the payload bucket.
+func PayloadKey(jobName, runID string) string { return PayloadKeyPrefix(jobName) + runID + ".json" }
+
+// The runs table's third index, beside RunsByJobIndex and RunsByStatusIndex:
+// a sparse index of the finished runs whose outcome has not been reported
+// yet (the reconciler reports them again). Only those items carry
+// RunsUnreportedAttr, so the index stays as small as the backlog.
+const (
+	// RunsUnreportedIndex is partitioned by RunsUnreportedAttr (string),
+	// sorted by RunsCreatedAttr, projecting all attributes.
+	RunsUnreportedIndex = "unreported"
+	RunsUnreportedAttr  = "unreported"
+)
