@@ -9,9 +9,21 @@ GOFMT_DIRS := cmd internal jobs functions infra integration
 
 .PHONY: run test lint fuzz reliability build examples bench synth deploy clean
 
+# The Lambdas: bin/lambda/<name>/bootstrap for provided.al2023 on arm64,
+# each under 12 MB (LAMBDA_MAX_BYTES); their sizes are printed.
+LAMBDAS := launcher tracker reconciler api
+LAMBDA_MAX_BYTES := 12000000
+
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/longshore ./cmd/longshore
+	@for f in $(LAMBDAS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" \
+	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	  size=$$(stat -c %s $(BIN)/lambda/$$f/bootstrap); \
+	  awk -v f=$(BIN)/lambda/$$f/bootstrap -v s=$$size 'BEGIN { printf "%-40s %9d bytes (%.2f MB)\n", f, s, s / 1e6 }'; \
+	  if [ $$size -ge $(LAMBDA_MAX_BYTES) ]; then echo "$(BIN)/lambda/$$f/bootstrap is over $(LAMBDA_MAX_BYTES) bytes" >&2; exit 1; fi; \
+	done
 
 # The example jobs' binaries: run as local processes, copied into their images.
 examples:
@@ -43,9 +55,19 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-synth deploy:
-	@echo "the CDK app (infra/) is not built yet" >&2
-	@exit 1
+# The CDK app (infra/), with the CDK CLI pinned in package.json (never a
+# global or downloaded one). synth writes cdk.out/ offline; deploy builds
+# hello's binary for the tasks (linux/amd64), synthesizes and deploys that
+# assembly. Pass CLI options with CDK_ARGS, e.g. CDK_ARGS="-c natGateways=0".
+CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
+
+synth: build node_modules/.package-lock.json
+	$(CDK) synth --quiet $(CDK_ARGS)
+
+deploy: node_modules/.package-lock.json
+	GOOS=linux GOARCH=amd64 $(MAKE) examples
+	$(MAKE) synth
+	$(CDK) deploy --app cdk.out $(CDK_ARGS)
 
 clean:
 	rm -rf $(BIN) cdk.out jobs/hello/hello

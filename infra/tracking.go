@@ -1,0 +1,62 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// reconcileEvery is how often the reconciler sweeps the active runs.
+const reconcileEvery = 5 * time.Minute
+
+// TrackingProps names the cluster and the two functions that follow tasks.
+type TrackingProps struct {
+	ClusterArn  *string
+	Tracker     awslambda.IFunction
+	Reconciler  awslambda.IFunction
+	DeadLetters awssqs.IQueue
+}
+
+// Tracking is how the outcome of every task comes back: the ECS "Task
+// State Change" events of this cluster go to the tracker, and a rule
+// starts the reconciler every five minutes for what events missed.
+type Tracking struct {
+	constructs.Construct
+	TaskEvents awsevents.Rule
+	Reconcile  awsevents.Rule
+}
+
+// NewTracking creates the two rules.
+func NewTracking(scope constructs.Construct, id string, props *TrackingProps) *Tracking {
+	c := constructs.NewConstruct(scope, &id)
+	t := &Tracking{Construct: c}
+	t.TaskEvents = awsevents.NewRule(c, jsii.String("TaskStateChanges"), &awsevents.RuleProps{
+		Description: jsii.String("Longshore: this cluster's ECS task state changes, to the tracker"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.ecs"),
+			DetailType: jsii.Strings("ECS Task State Change"),
+			Detail:     &map[string]interface{}{"clusterArn": []*string{props.ClusterArn}},
+		},
+	})
+	t.TaskEvents.AddTarget(awseventstargets.NewLambdaFunction(props.Tracker, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: props.DeadLetters,
+		MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(ruleMaxEventAge.Seconds())),
+		RetryAttempts:   jsii.Number(ruleMaxRetries),
+	}))
+	t.Reconcile = awsevents.NewRule(c, jsii.String("Reconcile"), &awsevents.RuleProps{
+		Description: jsii.String("Longshore: start the reconciler every five minutes"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(reconcileEvery.Minutes()))),
+	})
+	t.Reconcile.AddTarget(awseventstargets.NewLambdaFunction(props.Reconciler, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: props.DeadLetters,
+		MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(reconcileEvery.Seconds())),
+		RetryAttempts:   jsii.Number(2),
+	}))
+	return t
+}
