@@ -175,3 +175,28 @@ func (c *Client) Logs(ctx context.Context, id, stream string, offset int64, w io
 	}
 	return next, h.Get(HeaderRunDone) == "true", nil
 }
+
+// ErrNoDashboard: the engine answers, but serves no dashboard at its root.
+var ErrNoDashboard = errors.New("the engine answers but serves no dashboard")
+
+// DashboardURL returns the address of the dashboard the engine serves, after
+// checking that an engine answers there and that it serves one.
+func (c *Client) DashboardURL(ctx context.Context) (string, error) {
+	if _, err := c.do(ctx, http.MethodGet, "/healthz", nil, nil); err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return "", &Unreachable{Endpoint: c.Base, Err: err}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		return "", ErrNoDashboard
+	}
+	return c.Base + "/", nil
+}

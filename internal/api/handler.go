@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type Options struct {
 	MaxWait time.Duration
 	// Poll is how often a waiting request looks at its run (default 100ms).
 	Poll time.Duration
+	// UI, when set, serves GET and HEAD requests for every path outside the
+	// API (/v1/, /2015-03-31/, /healthz): the dashboard.
+	UI http.Handler
 }
 
 // Limits of the API.
@@ -69,9 +73,16 @@ type handler struct {
 //	GET  /v1/runs?job=&status=&limit=&cursor=        list runs, newest first
 //	GET  /v1/runs/{id}                               one run
 //	GET  /v1/runs/{id}/logs?stream=stdout&offset=N   output from an offset
+//	GET  /v1/runs/{id}/logs?stream=stdout&tail=N     the last N bytes of output
 //	POST /v1/runs/{id}/stop                          stop a run
 //	GET  /v1/jobs                                    the catalog
 //	GET  /healthz                                    liveness
+//	GET  /...                                        Options.UI, when set
+//
+// Requests that change something (POST) are refused when a browser sends
+// them from another origin (http.CrossOriginProtection), so that no web page
+// can start or stop runs through a user's browser; other clients (the CLI,
+// the AWS SDK, curl) send no such headers and are not affected.
 func NewHandler(o Options) http.Handler {
 	if o.MaxWait <= 0 {
 		o.MaxWait = 15 * time.Minute
@@ -94,9 +105,23 @@ func NewHandler(o Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if o.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
+			o.UI.ServeHTTP(w, r)
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("%s %s came from a page of another origin and was refused: use the dashboard served by the engine itself, the CLI, or the API without a browser", r.Method, r.URL.Path))
+	}))
+	return csrf.Handler(mux)
+}
+
+// apiPath tells whether a path belongs to the API rather than to the UI.
+func apiPath(p string) bool {
+	return p == "/v1" || strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/2015-03-31/") ||
+		p == "/healthz" || strings.HasPrefix(p, "/healthz/")
 }
 
 func (h *handler) method(m string, f http.HandlerFunc) http.HandlerFunc {
@@ -310,7 +335,7 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
 		return
 	}
-	var offset int64
+	var offset, tail int64
 	if o := r.URL.Query().Get("offset"); o != "" {
 		n, err := strconv.ParseInt(o, 10, 64)
 		if err != nil || n < 0 {
@@ -318,6 +343,18 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		offset = n
+	}
+	if t := r.URL.Query().Get("tail"); t != "" {
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || n < 1 || n > MaxLogChunk {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("tail %q is out of range: use 1 to %d bytes", t, MaxLogChunk))
+			return
+		}
+		if r.URL.Query().Get("offset") != "" {
+			writeError(w, http.StatusBadRequest, "give offset or tail, not both: tail reads the last bytes, offset reads on from a byte")
+			return
+		}
+		tail = n
 	}
 	// Read the run first: output that exists when the run is seen finished is complete.
 	got, err := h.o.Runs.Get(r.Context(), id)
@@ -334,11 +371,17 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		defer f.Close()
+		if tail > 0 {
+			if size, err := f.Seek(0, io.SeekEnd); err == nil {
+				offset = max(0, size-tail)
+			}
+		}
 		if _, err := f.Seek(offset, io.SeekStart); err == nil {
 			chunk, _ = io.ReadAll(io.LimitReader(f, MaxLogChunk))
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set(HeaderLogStart, strconv.FormatInt(offset, 10))
 	w.Header().Set(HeaderLogOffset, strconv.FormatInt(offset+int64(len(chunk)), 10))
 	w.Header().Set(HeaderRunDone, strconv.FormatBool(got.Status.Terminal() && len(chunk) < MaxLogChunk))
 	w.WriteHeader(http.StatusOK)
@@ -359,8 +402,27 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, FromRun(got))
 }
 
-func (h *handler) jobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string][]Job{"jobs": h.o.Jobs()})
+// jobs serves GET /v1/jobs: the catalog, each job with its newest run.
+func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
+	jobs := slices.Clone(h.o.Jobs())
+	if jobs == nil {
+		jobs = []Job{}
+	}
+	for i := range jobs {
+		if jobs[i].LastRun != nil {
+			continue
+		}
+		runs, _, err := h.o.Runs.List(r.Context(), dispatch.Query{Job: jobs[i].Name, Limit: 1})
+		if err != nil {
+			writeError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
+			return
+		}
+		if len(runs) > 0 {
+			s := FromRun(runs[0]).Summary()
+			jobs[i].LastRun = &s
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string][]Job{"jobs": jobs})
 }
 
 func runID(w http.ResponseWriter, r *http.Request) (string, bool) {

@@ -87,11 +87,48 @@ type RunList struct {
 
 // Job is a job of the catalog as the API lists it.
 type Job struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description,omitempty"`
-	Triggers    []string   `json:"triggers"`
-	Runner      string     `json:"runner,omitempty"`
-	NextFire    *time.Time `json:"nextFire,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Triggers    []string `json:"triggers"`
+	Runner      string   `json:"runner,omitempty"`
+	// NextFire is the soonest next fire time of all the job's schedules.
+	NextFire *time.Time `json:"nextFire,omitempty"`
+	// Schedules are the job's schedule triggers, each read in its own
+	// timezone, with its next fire time. The engine fills them.
+	Schedules []Schedule `json:"schedules,omitempty"`
+	// LastRun is the job's newest run (of any status); nil when the job has
+	// never run. The handler fills it from Options.Runs when Options.Jobs
+	// leaves it nil.
+	LastRun *RunSummary `json:"lastRun,omitempty"`
+}
+
+// Schedule is one schedule trigger of a job.
+type Schedule struct {
+	// Expression is the EventBridge Scheduler expression: cron(...), rate(...) or at(...).
+	Expression string `json:"expression"`
+	// Timezone is the IANA zone the expression is read in ("UTC" when the job names none).
+	Timezone string `json:"timezone"`
+	// NextFire is the next fire time, in UTC; nil when the schedule has no more.
+	NextFire *time.Time `json:"nextFire"`
+}
+
+// RunSummary is the part of a run that a list of jobs shows.
+type RunSummary struct {
+	ID        string     `json:"id"`
+	Status    run.Status `json:"status"`
+	Cause     *run.Cause `json:"cause"`
+	ExitCode  *int       `json:"exitCode"`
+	Reason    string     `json:"reason,omitempty"`
+	Attempt   int        `json:"attempt"`
+	CreatedAt time.Time  `json:"createdAt"`
+	StartedAt *time.Time `json:"startedAt"`
+	StoppedAt *time.Time `json:"stoppedAt"`
+}
+
+// Summary is the summary of a run.
+func (r Run) Summary() RunSummary {
+	return RunSummary{ID: r.ID, Status: r.Status, Cause: r.Cause, ExitCode: r.ExitCode, Reason: r.Reason,
+		Attempt: r.Attempt, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, StoppedAt: r.StoppedAt}
 }
 
 // Error is the body of every error answer.
@@ -105,4 +142,7 @@ const (
 	HeaderLogOffset = "X-Longshore-Log-Offset"
 	// HeaderRunDone is "true" once the run has finished: no more output will come.
 	HeaderRunDone = "X-Longshore-Run-Done"
+	// HeaderLogStart is the offset the answer's output starts at (the asked
+	// offset, or where the last `tail` bytes begin).
+	HeaderLogStart = "X-Longshore-Log-Start"
 )

@@ -86,6 +86,7 @@ A job is one file, jobs/<name>/job.yaml; see docs/job-spec.md.`,
 	root.PersistentFlags().String("endpoint", "", "the engine's API (default $LONGSHORE_ENDPOINT or "+api.DefaultEndpoint+")")
 	root.AddCommand(a.validateCommand(), a.scheduleCommand(), a.localCommand(), a.runCommand(),
 		a.runsCommand(), a.logsCommand(), a.stopCommand())
+	a.extendRoot(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError("%v (see --help)", err)
 	})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -59,11 +60,32 @@ func apiError(err error) error {
 	return &exitError{code: ExitFailure, err: err}
 }
 
+// runError is apiError for a command about one run: an unknown run says
+// how to find the right id.
+func runError(err error, id string) error {
+	var se *api.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
+		return &exitError{code: ExitFailure, err: fmt.Errorf("run %s not found: list runs with `longshore runs` (or `longshore runs --job JOB`)", id)}
+	}
+	return apiError(err)
+}
+
+// jobError is apiError for a command naming a job: an unknown job says
+// where the catalog is.
+func jobError(err error) error {
+	var se *api.StatusError
+	if errors.As(err, &se) && strings.Contains(se.Message, "unknown job") {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%s: see the catalog with `longshore jobs`", se.Message)}
+	}
+	return apiError(err)
+}
+
 func (a *App) runCommand() *cobra.Command {
 	var (
-		envs []string
-		key  string
-		wait bool
+		envs     []string
+		key      string
+		wait     bool
+		progress string
 	)
 	cmd := &cobra.Command{
 		Use:   "run JOB [--env K=V]... [--key KEY] [--wait] [-- ARGS...]",
@@ -75,12 +97,25 @@ exit code: the job's own, 124 when it timed out, 125 when it never started,
 
 --key makes the request idempotent: the same key again returns the same run.
 Arguments after -- replace the job's command (for a local process, they are
-added to local.command).`,
-		Example: `  longshore run hello
-  longshore run hello --env EXIT_CODE=3 --wait
+added to local.command).
+
+While waiting, the run's status is one line redrawn in place when stderr is a
+terminal, and one line per change otherwise (--progress plain|live forces
+either).`,
+		Example: `  # start a run and print its id
+  longshore run hello
+
+  # wait for it, then exit with its exit code
+  longshore run hello --env EXIT_CODE=3 --wait; echo $?
+
+  # the same key twice is one run; arguments after -- go to the job
   longshore run nightly-report --key report-2026-11-22 -- --since 48h`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: a.completeJobArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validProgress(progress); err != nil {
+				return err
+			}
 			dash := cmd.ArgsLenAtDash()
 			if dash == 0 {
 				return usageError("name the job before --: longshore run JOB -- ARGS")
@@ -109,7 +144,7 @@ added to local.command).`,
 			ctx := cmd.Context()
 			got, err := c.Start(ctx, req)
 			if err != nil {
-				return apiError(err)
+				return jobError(err)
 			}
 			fmt.Fprintln(a.Stdout, got.ID)
 			if got.Duplicate {
@@ -120,7 +155,9 @@ added to local.command).`,
 			}
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			final, err := a.follow(ctx, c, got.Run)
+			p := newProgress(a.Stderr, progress, a.Getenv, a.Now)
+			final, err := a.follow(ctx, c, got.Run, p)
+			p.end()
 			if ctx.Err() != nil {
 				fmt.Fprintf(a.Stderr, "stopped waiting; the run goes on: longshore stop %s\n", final.ID)
 				return silentExit(ExitInterrupted)
@@ -135,18 +172,18 @@ added to local.command).`,
 	cmd.Flags().StringArrayVarP(&envs, "env", "e", nil, "set an environment variable, NAME=value (repeatable)")
 	cmd.Flags().StringVar(&key, "key", "", "idempotency key: the same key again is the same run")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "follow the run to its end and exit with its exit code")
+	cmd.Flags().StringVar(&progress, "progress", progressAuto, "how --wait shows the run: auto (live on a terminal), plain or live")
+	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{progressAuto, progressPlain, progressLive}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("env", cobra.NoFileCompletions)
+	cmd.RegisterFlagCompletionFunc("key", cobra.NoFileCompletions)
 	return cmd
 }
 
-// follow prints the status changes of a run and its retries until the last
-// attempt has finished, and returns that attempt.
-func (a *App) follow(ctx context.Context, c *api.Client, r api.Run) (api.Run, error) {
-	last := ""
+// follow reports the status changes of a run and its retries until the
+// last attempt has finished, and returns that attempt.
+func (a *App) follow(ctx context.Context, c *api.Client, r api.Run, p *progress) (api.Run, error) {
 	for {
-		if line := statusLine(r); line != last {
-			fmt.Fprintln(a.Stderr, line)
-			last = line
-		}
+		p.show(r)
 		if r.Status.Terminal() && r.NextRunID == "" {
 			return r, nil
 		}
@@ -244,14 +281,22 @@ func (a *App) runsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs [--job JOB] [--status STATUS] [--json]",
 		Short: "List runs, newest first",
+		Long: `List runs, newest first: status, exit code, cause, trigger, attempt, when it
+was created and how long it ran. --json prints the same runs as a JSON array
+of the objects "runs get --json" prints.`,
 		Example: `  longshore runs
   longshore runs --job hello --status failed,timed_out
+  longshore runs --json | jq -r '.[] | select(.exitCode != 0) | .id'
   longshore runs get r-0123456789abcdef --json`,
-		Args: cobra.NoArgs,
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
+			}
+			if limit < 1 || limit > api.MaxListLimit {
+				return usageError("--limit %d is out of range: use 1 to %d", limit, api.MaxListLimit)
 			}
 			list, err := c.List(cmd.Context(), api.ListOptions{Job: jobName, Status: status, Limit: limit})
 			if err != nil {
@@ -277,6 +322,9 @@ func (a *App) runsCommand() *cobra.Command {
 	cmd.Flags().StringSliceVar(&status, "status", nil, "only runs in these statuses (queued, starting, running, succeeded, failed, timed_out, cancelled)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many runs")
+	cmd.RegisterFlagCompletionFunc("job", a.completeJobs)
+	cmd.RegisterFlagCompletionFunc("status", completeStatuses)
+	cmd.RegisterFlagCompletionFunc("limit", cobra.NoFileCompletions)
 	cmd.AddCommand(a.runsGetCommand())
 	return cmd
 }
@@ -284,10 +332,12 @@ func (a *App) runsCommand() *cobra.Command {
 func (a *App) runsGetCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "get ID [--json]",
-		Short:   "Show one run",
-		Example: `  longshore runs get r-0123456789abcdef --json`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "get ID [--json]",
+		Short: "Show one run",
+		Example: `  longshore runs get r-0123456789abcdef
+  longshore runs get r-0123456789abcdef --json | jq .exitCode`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeRunIDs(nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
@@ -295,7 +345,7 @@ func (a *App) runsGetCommand() *cobra.Command {
 			}
 			r, err := c.Get(cmd.Context(), args[0])
 			if err != nil {
-				return apiError(err)
+				return runError(err, args[0])
 			}
 			if asJSON {
 				return writeJSON(a.Stdout, r)
@@ -333,9 +383,15 @@ func (a *App) logsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs ID [--follow]",
 		Short: "Print a run's output (stdout to stdout, stderr to stderr)",
+		Long: `Print a run's output: what it wrote to stdout goes to stdout, what it wrote
+to stderr goes to stderr, so both can be redirected apart. With --follow,
+keep printing until the run has finished. The output is raw bytes: there is
+no --json.`,
 		Example: `  longshore logs r-0123456789abcdef
-  longshore logs r-0123456789abcdef --follow`,
-		Args: cobra.ExactArgs(1),
+  longshore logs r-0123456789abcdef --follow
+  longshore logs r-0123456789abcdef 2>/dev/null | tail -n 5`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeRunIDs(nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
@@ -344,7 +400,7 @@ func (a *App) logsCommand() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			if _, err := c.Get(ctx, args[0]); err != nil {
-				return apiError(err)
+				return runError(err, args[0])
 			}
 			offsets := map[string]int64{}
 			for {
@@ -388,10 +444,14 @@ func (a *App) logsCommand() *cobra.Command {
 
 func (a *App) stopCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:     "stop ID",
-		Short:   "Stop a run (SIGTERM, then SIGKILL after the grace period)",
-		Example: `  longshore stop r-0123456789abcdef`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "stop ID",
+		Short: "Stop a run (SIGTERM, then SIGKILL after the grace period)",
+		Long: `Stop a run: a run still queued ends at once; a started one gets SIGTERM,
+then SIGKILL after the engine's grace period, and ends cancelled.`,
+		Example: `  longshore stop r-0123456789abcdef
+  longshore runs --status running --json | jq -r '.[].id' | xargs -n1 longshore stop`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeRunIDs([]string{"queued", "starting", "running"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client(cmd)
 			if err != nil {
@@ -399,7 +459,7 @@ func (a *App) stopCommand() *cobra.Command {
 			}
 			r, err := c.Stop(cmd.Context(), args[0])
 			if err != nil {
-				return apiError(err)
+				return runError(err, args[0])
 			}
 			if r.Status.Terminal() {
 				fmt.Fprintf(a.Stdout, "%s: %s\n", r.ID, statusLine(r))

@@ -14,13 +14,15 @@ const MaxNext = 1000
 
 func (a *App) scheduleCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "schedule",
-		Short: "Work with EventBridge Scheduler expressions",
+		Use:     "schedule",
+		Short:   "Work with EventBridge Scheduler expressions",
+		Example: `  longshore schedule next 'cron(0 3 * * ? *)' --tz Europe/Berlin -n 3`,
 	}
 	var (
-		tz   string
-		from string
-		n    int
+		tz     string
+		from   string
+		n      int
+		asJSON bool
 	)
 	next := &cobra.Command{
 		Use:   "next EXPR [--tz ZONE] [--from RFC3339] [-n N]",
@@ -37,11 +39,13 @@ EventBridge Scheduler reads it:
       anchored at 1970-01-01T00:00:00Z (AWS anchors at the schedule's creation)
   at(yyyy-mm-ddThh:mm:ss)
 
-Exits 2 with a message for an invalid expression.`,
+Exits 2 with a message for an invalid expression. --json prints the times as
+a JSON array of strings.`,
 		Example: `  longshore schedule next 'cron(0 9 ? * MON-FRI *)' --tz Europe/Berlin
   longshore schedule next 'cron(0 12 L * ? *)' -n 3
-  longshore schedule next 'rate(15 minutes)' --from 2026-11-23T10:07:00Z`,
-		Args: cobra.ExactArgs(1),
+  longshore schedule next 'rate(15 minutes)' --from 2026-11-23T10:07:00Z --json`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sched, err := schedule.Parse(args[0])
 			if err != nil {
@@ -61,12 +65,19 @@ Exits 2 with a message for an invalid expression.`,
 				return usageError("-n %d is out of range: use 1 to %d", n, MaxNext)
 			}
 			t := start
+			times := []string{}
 			for range n {
 				var ok bool
 				if t, ok = sched.Next(t, loc); !ok {
 					break
 				}
-				fmt.Fprintln(a.Stdout, t.UTC().Format(time.RFC3339))
+				times = append(times, t.UTC().Format(time.RFC3339))
+			}
+			if asJSON {
+				return writeJSON(a.Stdout, times)
+			}
+			for _, s := range times {
+				fmt.Fprintln(a.Stdout, s)
 			}
 			return nil
 		},
@@ -74,6 +85,7 @@ Exits 2 with a message for an invalid expression.`,
 	next.Flags().StringVar(&tz, "tz", "", "IANA timezone the expression is read in (default UTC)")
 	next.Flags().StringVar(&from, "from", "", "list fire times after this RFC3339 time (default now)")
 	next.Flags().IntVarP(&n, "count", "n", 5, "how many fire times to print")
+	next.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	cmd.AddCommand(next)
 	return cmd
 }

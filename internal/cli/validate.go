@@ -11,15 +11,21 @@ import (
 )
 
 func (a *App) validateCommand() *cobra.Command {
-	var dir string
+	var (
+		dir    string
+		asJSON bool
+	)
 	cmd := &cobra.Command{
-		Use:   "validate [--jobs DIR]",
+		Use:   "validate [--jobs DIR] [--json]",
 		Short: "Check every job file of the catalog",
 		Long: `Check every jobs/<name>/job.yaml of the catalog. Prints one line per problem,
 as "path/to/job.yaml: field: what is wrong and what is allowed", and exits 1;
-exits 0 when the whole catalog is valid.`,
+exits 0 when the whole catalog is valid. --json prints
+{"folder", "jobs": [names], "problems": [{"path", "field", "message"}]}
+with the same exit code.`,
 		Example: `  longshore validate
-  longshore validate --jobs ./my-jobs`,
+  longshore validate --jobs ./my-jobs
+  longshore validate --json | jq -r '.problems[].message'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := os.Stat(dir)
@@ -28,6 +34,25 @@ exits 0 when the whole catalog is valid.`,
 			}
 			cat, err := job.Load(os.DirFS(dir), dir, job.Options{})
 			var pe *job.ProblemsError
+			if asJSON && (err == nil || errors.As(err, &pe)) {
+				out := validation{Folder: dir, Jobs: []string{}, Problems: []problem{}}
+				if pe != nil {
+					for _, p := range pe.Problems {
+						out.Problems = append(out.Problems, problem{Path: p.Path, Field: p.Field, Message: p.Message})
+					}
+				} else {
+					for _, s := range cat.Jobs() {
+						out.Jobs = append(out.Jobs, s.Name)
+					}
+				}
+				if err := writeJSON(a.Stdout, out); err != nil {
+					return err
+				}
+				if pe != nil {
+					return silentExit(ExitFailure)
+				}
+				return nil
+			}
 			if errors.As(err, &pe) {
 				for _, p := range pe.Problems {
 					fmt.Fprintln(a.Stdout, p.String())
@@ -43,5 +68,22 @@ exits 0 when the whole catalog is valid.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "jobs", "jobs", "the jobs folder")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.RegisterFlagCompletionFunc("jobs", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	return cmd
+}
+
+// validation is `validate --json`.
+type validation struct {
+	Folder   string    `json:"folder"`
+	Jobs     []string  `json:"jobs"`
+	Problems []problem `json:"problems"`
+}
+
+type problem struct {
+	Path    string `json:"path"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
