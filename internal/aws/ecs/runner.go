@@ -233,7 +233,7 @@ func (r *Runner) runTask(ctx context.Context, runID string, in *awsecs.RunTaskIn
 			return "", &dispatch.StartError{Transient: ctx.Err() != nil, Reason: "ECS refused RunTask", Err: compact(err)}
 		case err != nil:
 			retryErr = err
-			last = &dispatch.StartError{Transient: true, Reason: "ECS did not start the task", Err: compact(err)}
+			last = &dispatch.StartError{Transient: true, Throttled: throttled(err), Reason: "ECS did not start the task", Err: compact(err)}
 		default:
 			for _, task := range out.Tasks {
 				if arn := aws.ToString(task.TaskArn); arn != "" {
@@ -291,6 +291,12 @@ func retryable(err error) bool {
 		return true
 	}
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// throttled reports whether ECS refused the call for its rate (the Fargate
+// launch token bucket): the caller waits before starting other runs.
+func throttled(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
 }
 
 // compact is an API error as its code and message ("ClientException:

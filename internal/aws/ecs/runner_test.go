@@ -204,6 +204,7 @@ func TestStartRetriesWhatMayClearAndGivesUpOnWhatCannot(t *testing.T) {
 		calls     int
 		started   bool
 		transient bool
+		throttled bool
 		reason    string
 	}{
 		{name: "a burst of throttling is waited out with growing backoff", answers: []answer{throttled, throttled, throttled, started()},
@@ -212,8 +213,8 @@ func TestStartRetriesWhatMayClearAndGivesUpOnWhatCannot(t *testing.T) {
 			deadline: time.Minute, calls: 3, started: true},
 		{name: "a lost answer is retried with the same client token and gives the task the first call started", answers: []answer{lost(), started()},
 			deadline: time.Minute, calls: 2, started: true},
-		{name: "throttling that outlasts the deadline is a transient start error", answers: []answer{throttled},
-			deadline: 5 * time.Second, calls: 3, transient: true, reason: "ThrottlingException"},
+		{name: "throttling that outlasts the deadline is a transient start error that says it was throttled", answers: []answer{throttled},
+			deadline: 5 * time.Second, calls: 3, transient: true, throttled: true, reason: "ThrottlingException"},
 		{name: "no free addresses in failures[] of a 200 answer is retried, then transient", answers: []answer{
 			ok(map[string]any{"tasks": []any{}, "failures": []any{map[string]any{"arn": "arn:aws:ecs:us-east-1:111122223333:task-definition/longshore-hello", "reason": "RESOURCE:ENI"}}})},
 			deadline: 5 * time.Second, calls: 3, transient: true, reason: "RESOURCE:ENI"},
@@ -255,6 +256,9 @@ func TestStartRetriesWhatMayClearAndGivesUpOnWhatCannot(t *testing.T) {
 			}
 			if strings.Contains(se.Error(), "RequestID") {
 				t.Errorf("the reason carries the SDK's request trace: %q", se.Error())
+			}
+			if se.Throttled != tt.throttled {
+				t.Errorf("StartError{Throttled: %v}, want %v", se.Throttled, tt.throttled)
 			}
 			if se.Transient != tt.transient || !strings.Contains(se.Error(), tt.reason) {
 				t.Errorf("StartError{Transient: %v} %q; want transient %v mentioning %q", se.Transient, se.Error(), tt.transient, tt.reason)
