@@ -288,7 +288,7 @@ func Environment(spec *job.Spec, r run.Run) map[string]string {
 func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run.Run, error) {
 	r, err := s.d.Store.Get(ctx, id)
 	if err != nil {
-		return r, fmt.Errorf("get run %s: %w", id, err)
+		return r, err // the store names the run and the action
 	}
 	if r.Status.Terminal() {
 		return r, nil

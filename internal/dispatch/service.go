@@ -49,7 +49,7 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*run.Run) (
 	for range maxConflicts {
 		r, err := s.d.Store.Get(ctx, id)
 		if err != nil {
-			return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
+			return run.Run{}, err // the store names the run and the action
 		}
 		next := r
 		ok, err := change(&next)
