@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/aws/remote"
+	"github.com/longshore/longshore/internal/deploy"
 )
 
 // Exit codes shared by every command. `longshore run --wait` adds the run's
@@ -46,6 +48,9 @@ type App struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Getenv         func(string) string
+	// AWS, when set, is the deployment --aws talks to (tests); otherwise
+	// one is made from the caller's AWS configuration and --prefix.
+	AWS *remote.Client
 }
 
 // Main runs the CLI with args (without the program name) and returns the
@@ -84,6 +89,8 @@ A job is one file, jobs/<name>/job.yaml; see docs/job-spec.md.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("endpoint", "", "the engine's API (default $LONGSHORE_ENDPOINT or "+api.DefaultEndpoint+")")
+	root.PersistentFlags().Bool("aws", false, "talk to the deployment on AWS (your AWS credentials and region) instead of a local engine")
+	root.PersistentFlags().String("prefix", "", "with --aws: the deployment's name prefix (default $LONGSHORE_PREFIX or "+deploy.DefaultPrefix+")")
 	root.AddCommand(a.validateCommand(), a.scheduleCommand(), a.localCommand(), a.runCommand(),
 		a.runsCommand(), a.logsCommand(), a.stopCommand())
 	a.extendRoot(root)

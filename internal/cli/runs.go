@@ -35,6 +35,9 @@ const pollEvery = 200 * time.Millisecond
 const tailLines = 20
 
 func (a *App) client(cmd *cobra.Command) (*api.Client, error) {
+	if onAWS, _ := cmd.Flags().GetBool("aws"); onAWS {
+		return nil, usageError("%s does not work with --aws yet: it needs a local engine's API", cmd.CommandPath())
+	}
 	ep, _ := cmd.Flags().GetString("endpoint")
 	if ep == "" {
 		ep = a.Getenv("LONGSHORE_ENDPOINT")
@@ -137,7 +140,7 @@ either).`,
 				}
 				req.Env[k] = v
 			}
-			c, err := a.client(cmd)
+			c, err := a.runs(cmd)
 			if err != nil {
 				return err
 			}
@@ -181,7 +184,7 @@ either).`,
 
 // follow reports the status changes of a run and its retries until the
 // last attempt has finished, and returns that attempt.
-func (a *App) follow(ctx context.Context, c *api.Client, r api.Run, p *progress) (api.Run, error) {
+func (a *App) follow(ctx context.Context, c backend, r api.Run, p *progress) (api.Run, error) {
 	for {
 		p.show(r)
 		if r.Status.Terminal() && r.NextRunID == "" {
@@ -237,29 +240,27 @@ func exitCodeOf(r api.Run) int {
 }
 
 // tail prints the last lines of a run's output.
-func (a *App) tail(ctx context.Context, c *api.Client, id string) {
+func (a *App) tail(ctx context.Context, c backend, id string) {
+	var out, errw bytes.Buffer
+	var cur logCursor
+	for {
+		next, done, err := c.Logs(ctx, id, cur, &out, &errw)
+		if err != nil || done || next == cur {
+			break
+		}
+		cur = next
+		for _, b := range []*bytes.Buffer{&out, &errw} {
+			if b.Len() > 1<<20 {
+				b.Next(b.Len() - 1<<20)
+			}
+		}
+	}
 	for _, s := range []struct {
 		stream string
+		buf    *bytes.Buffer
 		w      io.Writer
-	}{{"stdout", a.Stdout}, {"stderr", a.Stderr}} {
-		var buf bytes.Buffer
-		var off int64
-		for {
-			var chunk bytes.Buffer
-			next, done, err := c.Logs(ctx, id, s.stream, off, &chunk)
-			if err != nil {
-				break
-			}
-			buf.Write(chunk.Bytes())
-			if buf.Len() > 1<<20 {
-				buf.Next(buf.Len() - 1<<20)
-			}
-			if next == off || done {
-				break
-			}
-			off = next
-		}
-		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	}{{"stdout", &out, a.Stdout}, {"stderr", &errw, a.Stderr}} {
+		lines := strings.Split(strings.TrimRight(s.buf.String(), "\n"), "\n")
 		if len(lines) == 1 && lines[0] == "" {
 			continue
 		}
@@ -291,7 +292,7 @@ of the objects "runs get --json" prints.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client(cmd)
+			c, err := a.runs(cmd)
 			if err != nil {
 				return err
 			}
@@ -339,7 +340,7 @@ func (a *App) runsGetCommand() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRunIDs(nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
+			c, err := a.runs(cmd)
 			if err != nil {
 				return err
 			}
@@ -393,7 +394,7 @@ no --json.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRunIDs(nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
+			c, err := a.runs(cmd)
 			if err != nil {
 				return err
 			}
@@ -402,32 +403,17 @@ no --json.`,
 			if _, err := c.Get(ctx, args[0]); err != nil {
 				return runError(err, args[0])
 			}
-			offsets := map[string]int64{}
+			var cur logCursor
 			for {
-				allDone := true
-				for _, s := range []struct {
-					stream string
-					w      io.Writer
-				}{{"stdout", a.Stdout}, {"stderr", a.Stderr}} {
-					for {
-						next, done, err := c.Logs(ctx, args[0], s.stream, offsets[s.stream], s.w)
-						if err != nil {
-							if ctx.Err() != nil {
-								return nil
-							}
-							return apiError(err)
-						}
-						moved := next != offsets[s.stream]
-						offsets[s.stream] = next
-						if !done {
-							allDone = false
-						}
-						if !moved {
-							break
-						}
+				next, done, err := c.Logs(ctx, args[0], cur, a.Stdout, a.Stderr)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil
 					}
+					return apiError(err)
 				}
-				if !follow || allDone {
+				cur = next
+				if !follow || done {
 					return nil
 				}
 				select {
@@ -453,7 +439,7 @@ then SIGKILL after the engine's grace period, and ends cancelled.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRunIDs([]string{"queued", "starting", "running"}),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
+			c, err := a.runs(cmd)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/longshore/longshore/internal/aws/handler"
+	"github.com/longshore/longshore/internal/aws/remote"
+	"github.com/longshore/longshore/internal/job"
+)
+
+// lambdas answers Invoke as Lambda does, with the real launcher and api
+// handlers over the fake engine's service and store.
+type lambdas struct {
+	launcher *handler.Launcher
+	api      *handler.API
+	calls    []string
+}
+
+func (l *lambdas) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	name := aws.ToString(in.FunctionName)
+	l.calls = append(l.calls, name)
+	var out any
+	var err error
+	switch name {
+	case "longshore-launcher":
+		out, err = l.launcher.Handle(ctx, in.Payload)
+	case "longshore-api":
+		out, err = l.api.Handle(ctx, in.Payload)
+	default:
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Function not found: " + name)}
+	}
+	var ie messages.InvokeResponse_Error
+	if errors.As(err, &ie) {
+		b, _ := json.Marshal(map[string]string{"errorType": ie.Type, "errorMessage": ie.Message})
+		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: b}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(out)
+	return &lambda.InvokeOutput{StatusCode: 200, Payload: b}, nil
+}
+
+// cloudwatch serves one run's output lines.
+type cloudwatch struct{ lines []string }
+
+func (c cloudwatch) Read(_ context.Context, _, _, token string, _ int) ([]handler.LogEvent, string, error) {
+	if token == "end" {
+		return nil, "end", nil
+	}
+	var out []handler.LogEvent
+	for _, l := range c.lines {
+		out = append(out, handler.LogEvent{Time: now, Message: l})
+	}
+	return out, "end", nil
+}
+
+// longshoreAWS runs the CLI with --aws pointed at the fake deployment.
+func longshoreAWS(t *testing.T, l *lambdas, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }, Getenv: func(string) string { return "" },
+		AWS: remote.New(l, "")}
+	code := app.Main(append(args, "--aws"))
+	return result{out.String(), errb.String(), code}
+}
+
+func newDeployment(t *testing.T) (*fakeEngine, *lambdas) {
+	e := newEngine(t, false)
+	l := &lambdas{
+		launcher: handler.NewLauncher(handler.LauncherOptions{Service: e.svc, Runs: e.store, Jobs: catalogOf(t, e), Now: func() time.Time { return now }}),
+		api:      handler.NewAPI(handler.APIOptions{Service: e.svc, Runs: e.store, Logs: cloudwatch{lines: []string{"hello from Fargate", "exiting with 3"}}}),
+	}
+	return e, l
+}
+
+// listed is the fake engine's catalog as the launcher reads it.
+type listed struct{ catalog }
+
+func (c listed) Jobs() []*job.Spec {
+	var out []*job.Spec
+	for _, s := range c.catalog {
+		out = append(out, s)
+	}
+	return out
+}
+
+func catalogOf(t *testing.T, _ *fakeEngine) handler.Catalog {
+	t.Helper()
+	c := catalog{}
+	for _, name := range []string{"hello", "nightly-report"} {
+		s, err := job.Parse([]byte("image: {uri: busybox}\n"), name, "jobs/"+name+"/job.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c[name] = s
+	}
+	return listed{c}
+}
+
+func TestTheRunCommandsWorkAgainstADeployment(t *testing.T) {
+	e, l := newDeployment(t)
+	go func() {
+		for {
+			if runs := e.store.Runs(); len(runs) == 1 && runs[0].TaskRef != "" {
+				e.finish(t, runs[0].ID, 3)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	got := longshoreAWS(t, l, "run", "hello", "--env", "EXIT_CODE=3", "--wait")
+	if got.code != 3 || !strings.Contains(got.stdout, "exiting with 3") {
+		t.Fatalf("run --aws --wait: %s", got)
+	}
+	id := lines(got.stdout)[0]
+	if l.calls[0] != "longshore-launcher" || l.calls[1] != "longshore-api" {
+		t.Errorf("calls = %v: want the launcher first, then the api function", l.calls)
+	}
+
+	get := longshoreAWS(t, l, "runs", "get", id, "--json")
+	var r map[string]any
+	if json.Unmarshal([]byte(get.stdout), &r) != nil || r["status"] != "failed" || r["exitCode"] != float64(3) {
+		t.Errorf("runs get --aws: %s", get)
+	}
+	list := longshoreAWS(t, l, "runs", "--job", "hello")
+	if list.code != 0 || !strings.Contains(list.stdout, id) {
+		t.Errorf("runs --aws: %s", list)
+	}
+	logs := longshoreAWS(t, l, "logs", id)
+	if logs.code != 0 || logs.stdout != "hello from Fargate\nexiting with 3\n" {
+		t.Errorf("logs --aws: %s", logs)
+	}
+	stop := longshoreAWS(t, l, "stop", id)
+	if stop.code != 0 || !strings.Contains(stop.stdout, "failed") {
+		t.Errorf("stop --aws of a finished run: %s", stop)
+	}
+}
+
+func TestADeploymentsRefusalsReadAsLocalOnes(t *testing.T) {
+	_, l := newDeployment(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"an unknown job", []string{"run", "nope"}, 2, `unknown job "nope"`},
+		{"an unknown run", []string{"runs", "get", "r-00000000000000ff"}, 1, "run r-00000000000000ff not found"},
+		{"a command that needs a local engine", []string{"jobs"}, 2, "does not work with --aws yet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := longshoreAWS(t, l, tt.args...)
+			if got.code != tt.code || !strings.Contains(got.stderr, tt.want) || strings.Count(got.stderr, "\n") != 1 {
+				t.Errorf("%v: %s", tt.args, got)
+			}
+		})
+	}
+}
+
+func TestADeploymentThatIsNotThereSaysHowToMakeOne(t *testing.T) {
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }, Getenv: func(string) string { return "" },
+		AWS: remote.New(&lambdas{}, "staging")}
+	code := app.Main([]string{"runs", "--aws"})
+	if code != 1 || !strings.Contains(errb.String(), "no function staging-api in this account and region") {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
