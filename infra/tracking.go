@@ -41,7 +41,13 @@ func NewTracking(scope constructs.Construct, id string, props *TrackingProps) *T
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.ecs"),
 			DetailType: jsii.Strings("ECS Task State Change"),
-			Detail:     &map[string]interface{}{"clusterArn": []*string{props.ClusterArn}},
+			// Only the changes that move a run: a task running, a task
+			// stopped. The PROVISIONING..DEPROVISIONING steps in between
+			// would each invoke the tracker for nothing.
+			Detail: &map[string]interface{}{
+				"clusterArn": []*string{props.ClusterArn},
+				"lastStatus": jsii.Strings("RUNNING", "STOPPED"),
+			},
 		},
 	})
 	t.TaskEvents.AddTarget(awseventstargets.NewLambdaFunction(props.Tracker, &awseventstargets.LambdaFunctionProps{
