@@ -248,36 +248,6 @@ func summary(runs []run.Run) string {
 	return fmt.Sprint(count)
 }
 
-// bucketRunner throttles starts with a token bucket on the simulated clock
-// (ECS's Fargate launch rate: 20 per second, a burst of 100) and fails a
-// share of the starts it lets through for lack of capacity.
-type bucketRunner struct {
-	*fake.Runner
-	clock    *fake.Clock
-	rng      *rand.Rand
-	rate     float64
-	burst    float64
-	tokens   float64
-	last     time.Time
-	capacity float64
-	refused  int
-}
-
-func (b *bucketRunner) Start(ctx context.Context, t dispatch.Task) (string, error) {
-	now := b.clock.Now()
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < 1 {
-		b.refused++
-		return "", &dispatch.StartError{Transient: true, Throttled: true, Reason: "ThrottlingException: Rate exceeded"}
-	}
-	b.tokens--
-	if b.rng.Float64() < b.capacity {
-		return "", &dispatch.StartError{Transient: true, Reason: "Capacity is unavailable at this time"}
-	}
-	return b.Runner.Start(ctx, t)
-}
-
 // TestABurstDrainsAtTheThrottleRateWithNothingLostOrDoubled fires a burst of
 // triggers at once while starts are throttled to 20 per second with 5%
 // capacity errors: every trigger is stored at once, and the queued runs
@@ -290,8 +260,8 @@ func TestABurstDrainsAtTheThrottleRateWithNothingLostOrDoubled(t *testing.T) {
 	}
 	w := newWorld(t, map[string]string{"work": "image: {uri: busybox}\n"})
 	w.store.Limit = 1000
-	br := &bucketRunner{Runner: w.runner, clock: w.clock, rng: rand.New(rand.NewPCG(7, 7)), rate: 20, burst: 100, tokens: 100,
-		last: w.clock.Now(), capacity: 0.05}
+	rng := rand.New(rand.NewPCG(7, 7))
+	br := &fake.Throttled{Runner: w.runner, Clock: w.clock, Rate: 20, Burst: 100, CapacityErrors: 0.05, Roll: rng.Float64}
 	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: br, Notifier: w.notes, Now: w.clock.Now,
 		NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	start := w.clock.Now()
@@ -315,7 +285,7 @@ func TestABurstDrainsAtTheThrottleRateWithNothingLostOrDoubled(t *testing.T) {
 	}
 	took := w.clock.Now().Sub(start)
 	bound := time.Duration(float64(n-100)/20*float64(time.Second)) + time.Second
-	t.Logf("%d runs started in %s of simulated time (the throttle's bound: %s); %d starts refused by the throttle", n, took, bound, br.refused)
+	t.Logf("%d runs started in %s of simulated time (the throttle's bound: %s); %d starts refused by the throttle", n, took, bound, br.Refused)
 	if runs := w.store.Runs(); len(runs) != n {
 		t.Errorf("%d runs for %d triggers", len(runs), n)
 	}

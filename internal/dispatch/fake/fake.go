@@ -339,3 +339,45 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// Throttled is a runner throttled like Fargate launches: a token bucket of
+// Rate starts per second holding at most Burst, on the fake clock; of the
+// starts it lets through, a share CapacityErrors fails for lack of
+// capacity (using Roll, a source of numbers in [0, 1)).
+type Throttled struct {
+	*Runner
+	Clock          *Clock
+	Rate, Burst    float64
+	CapacityErrors float64
+	Roll           func() float64
+
+	mu      sync.Mutex
+	tokens  float64
+	last    time.Time
+	started bool
+	// Refused counts the starts refused by the bucket.
+	Refused int
+}
+
+// Start implements dispatch.TaskRunner.
+func (t *Throttled) Start(ctx context.Context, task dispatch.Task) (string, error) {
+	t.mu.Lock()
+	now := t.Clock.Now()
+	if !t.started {
+		t.tokens, t.last, t.started = t.Burst, now, true
+	}
+	t.tokens = min(t.Burst, t.tokens+now.Sub(t.last).Seconds()*t.Rate)
+	t.last = now
+	if t.tokens < 1 {
+		t.Refused++
+		t.mu.Unlock()
+		return "", &dispatch.StartError{Transient: true, Throttled: true, Reason: "ThrottlingException: Rate exceeded"}
+	}
+	t.tokens--
+	capacity := t.Roll() < t.CapacityErrors
+	t.mu.Unlock()
+	if capacity {
+		return "", &dispatch.StartError{Transient: true, Reason: "Capacity is unavailable at this time"}
+	}
+	return t.Runner.Start(ctx, task)
+}
