@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/longshore/longshore/internal/local/container"
 	"github.com/longshore/longshore/internal/local/engine"
 	"github.com/longshore/longshore/internal/local/scheduler"
 )
@@ -21,8 +22,17 @@ func (a *App) localCommand() *cobra.Command {
 fires in its timezone, an S3-compatible endpoint starts runs for matching
 uploads, an SQS-compatible endpoint starts one run per message, and the runs
 API (with a Lambda-compatible invoke of the launcher) starts one-off runs.
-Runs are kept in SQLite under --data and survive restarts; each job runs as
-a host process with its local.command.
+Runs are kept in SQLite under --data and survive restarts.
+
+Each job runs in a container when a container engine answers (DOCKER_HOST,
+/var/run/docker.sock, or Podman's socket: $XDG_RUNTIME_DIR/podman/podman.sock
+or /run/podman/podman.sock) and the job has an image: image.build is built
+from the job's folder, image.uri is used when it is on this machine (a job
+with a local.command runs as a process instead when it is not; one without
+is pulled). Otherwise a job runs as a host process with its local.command.
+The banner says which runner each job uses; --runner process or --runner
+container forces one for every job. Containers get the job's cpu and memory
+as limits, and the host's network unless --network none.
 
 Everything listens on 127.0.0.1 unless told otherwise. Secrets are read from
 LONGSHORE_SECRET_<NAME> variables or from --secrets (lines of
@@ -30,9 +40,12 @@ LONGSHORE_SECRET_<NAME> variables or from --secrets (lines of
 readable by its owner only) and are never printed or stored.
 
 SIGINT or SIGTERM shuts down cleanly: runs still going are stopped (SIGTERM,
-then SIGKILL after --grace) and recorded as cancelled.`,
+then SIGKILL after --grace) and recorded as cancelled; no container is left.
+After a crash, the next start takes over the containers still running.`,
 		Example: `  longshore local
-  longshore local --jobs ./jobs --data /tmp/longshore --addr 127.0.0.1:9000`,
+  longshore local --jobs ./jobs --data /tmp/longshore --addr 127.0.0.1:9000
+  longshore local --runner process
+  DOCKER_HOST=unix:///run/podman/podman.sock longshore local --runner container --network none`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -58,6 +71,8 @@ then SIGKILL after --grace) and recorded as cancelled.`,
 	f.StringVar(&cfg.SecretsFile, "secrets", "", "file of local secret values (default DATA/secrets.env)")
 	f.DurationVar(&cfg.StartingDeadline, "starting-deadline", scheduler.DefaultStartingDeadline, "how late a schedule missed while the engine was down may still start")
 	f.DurationVar(&cfg.Grace, "grace", engine.DefaultGrace, "time between SIGTERM and SIGKILL when a run is stopped")
+	f.StringVar(&cfg.Runner, "runner", engine.RunnerAuto, "how jobs run: auto (a container when an engine answers and the job has an image, else a process), process or container")
+	f.StringVar(&cfg.Network, "network", container.NetworkHost, "the containers' network: host (jobs reach the local endpoints on 127.0.0.1) or none")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log more")
 	f.Float64Var(&cfg.TimeScale, "time-scale", 1, "run the engine's clock this many times faster (for trying schedules)")
 	f.MarkHidden("time-scale")

@@ -1,7 +1,8 @@
 // Package engine is `longshore local`: the job catalog, the run lifecycle
-// and every trigger on one machine — a SQLite store, a process runner, a
-// scheduler loop, S3 and SQS endpoints and the runs API — wired to the same
-// dispatch services the Lambdas use on AWS.
+// and every trigger on one machine — a SQLite store, a process runner and a
+// container runner (on Docker or Podman, when one answers), a scheduler
+// loop, S3 and SQS endpoints and the runs API — wired to the same dispatch
+// services the Lambdas use on AWS.
 package engine
 
 import (
@@ -16,14 +17,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/dashboard"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/local/container"
 	"github.com/longshore/longshore/internal/local/endpoint"
 	"github.com/longshore/longshore/internal/local/process"
 	"github.com/longshore/longshore/internal/local/scheduler"
@@ -41,6 +43,10 @@ const (
 	DefaultGrace   = 10 * time.Second
 	// reconcileEvery is how often timeouts, due retries and quiet runs are looked at.
 	reconcileEvery = time.Second
+	// waitPoll is how often a request waiting for its run's end looks at it:
+	// reads of the local database are cheap, and a waiting caller learns of
+	// the end sooner.
+	waitPoll = 10 * time.Millisecond
 	// quietAfter is how long a started run may go without news before the runner is asked.
 	quietAfter = 30 * time.Second
 )
@@ -58,6 +64,12 @@ type Config struct {
 	StartingDeadline time.Duration
 	// Grace between SIGTERM and SIGKILL when a run is stopped.
 	Grace time.Duration
+	// Runner is RunnerAuto (when empty), RunnerProcess or RunnerContainer.
+	Runner string
+	// Network is the containers' network: container.NetworkHost (when
+	// empty), so that jobs reach this engine's endpoints on 127.0.0.1, or
+	// container.NetworkNone.
+	Network string
 	// TimeScale > 1 runs the engine's clock faster than the wall clock.
 	TimeScale float64
 	// Out receives the start-up banner; Log the engine's log.
@@ -78,6 +90,9 @@ type Addrs struct {
 func Run(ctx context.Context, cfg Config) error {
 	cfg = withDefaults(cfg)
 	log := cfg.Log
+	if err := checkRunner(cfg); err != nil {
+		return err
+	}
 	jobsDir, err := filepath.Abs(cfg.JobsDir)
 	if err != nil {
 		return fmt.Errorf("jobs folder %s: %w", cfg.JobsDir, err)
@@ -114,17 +129,35 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	var svc *dispatch.Service
-	runner, err := process.New(process.Options{
-		JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now,
-		Observe: func(ctx context.Context, ts run.TaskState) {
-			if _, err := svc.Observe(ctx, ts); err != nil {
-				log.Error("record task state", "run", ts.RunID, "err", err)
-			}
-		},
+	observe := func(ctx context.Context, ts run.TaskState) {
+		if _, err := svc.Observe(ctx, ts); err != nil {
+			log.Error("record task state", "run", ts.RunID, "err", err)
+		}
+	}
+	procs, err := process.New(process.Options{
+		JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now, Observe: observe,
 	})
 	if err != nil {
 		return err
 	}
+	runner := &runners{process: procs}
+	// Even with --runner process, a container runner follows (or stops)
+	// the containers of earlier runs when an engine answers.
+	eng, engErr := container.Find(ctx, os.Getenv)
+	if engErr != nil && cfg.Runner == RunnerContainer {
+		return fmt.Errorf("--runner %s: %w", RunnerContainer, engErr)
+	}
+	if eng != nil {
+		defer eng.Close()
+		runner.container, err = container.New(container.Options{
+			Engine: eng, JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now,
+			Observe: observe, Network: cfg.Network,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	runner.choices = chooseAll(ctx, catalog, cfg.Runner, eng, engErr)
 	svc = dispatch.New(dispatch.Deps{
 		Jobs: catalog, Store: st, Runner: runner, Now: clock.Now, Log: log,
 		Notifier: &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log},
@@ -150,11 +183,18 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	apiH := api.NewHandler(api.Options{
-		Launcher: svc, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log,
-		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now()) },
+		Launcher: svc, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
+		Poll: waitPoll,
+		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
 	})
 
-	// Recover first: runs left in flight by a previous engine are looked at now.
+	// Recover first: runs left in flight by a previous engine are looked at
+	// now, and its containers taken over or stopped.
+	if runner.container != nil {
+		if err := runner.container.Recover(ctx, activeIn(ctx, st)); err != nil {
+			log.Warn("take over the containers of the previous engine", "err", err)
+		}
+	}
 	if _, err := svc.Reconcile(ctx, dispatch.ReconcileOptions{}); err != nil {
 		log.Warn("recover runs of the previous engine", "err", err)
 	}
@@ -180,7 +220,7 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { defer wg.Done(); sched.Run(loops) }()
 	go func() { defer wg.Done(); reconcileLoop(loops, svc, clock, log) }()
 
-	banner(cfg.Out, cfg, addrs, catalog, sched, clock.Now())
+	banner(cfg.Out, cfg, addrs, catalog, sched, clock.Now(), runner.choices, eng, engErr)
 	if cfg.Ready != nil {
 		cfg.Ready(addrs)
 	}
@@ -195,7 +235,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	stopActive(shutCtx, svc, st, log)
 	if err := runner.Shutdown(shutCtx); err != nil {
-		log.Error("stop processes", "err", err)
+		log.Error("stop processes and containers", "err", err)
 	}
 	wg.Wait()
 	return nil
@@ -219,6 +259,12 @@ func withDefaults(c Config) Config {
 	}
 	if c.Grace <= 0 {
 		c.Grace = DefaultGrace
+	}
+	if c.Runner == "" {
+		c.Runner = RunnerAuto
+	}
+	if c.Network == "" {
+		c.Network = container.NetworkHost
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -311,16 +357,19 @@ func (l runLogs) Open(runID, stream string) (io.ReadSeekCloser, error) {
 }
 
 // jobViews describes the catalog for the API and the banner.
-func jobViews(cat *job.Catalog, sched *scheduler.Scheduler, now time.Time) []api.Job {
+func jobViews(cat *job.Catalog, sched *scheduler.Scheduler, now time.Time, choices map[string]choice) []api.Job {
 	next := map[string]time.Time{}
+	schedules := map[string][]api.Schedule{}
 	for _, f := range sched.Upcoming(now) {
 		if t, ok := next[f.Job]; !ok || f.At.Before(t) {
 			next[f.Job] = f.At
 		}
+		at := f.At
+		schedules[f.Job] = append(schedules[f.Job], api.Schedule{Expression: f.Schedule, Timezone: f.Timezone, NextFire: &at})
 	}
 	var out []api.Job
 	for _, s := range cat.Jobs() {
-		v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s), Runner: runnerOf(s)}
+		v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s), Runner: choices[s.Name].words, Schedules: schedules[s.Name]}
 		if t, ok := next[s.Name]; ok {
 			v.NextFire = &t
 		}
@@ -350,16 +399,17 @@ func triggerWords(s *job.Spec) []string {
 	return out
 }
 
-func runnerOf(s *job.Spec) string {
-	if len(s.Local.Command) == 0 {
-		return "none: the job has no local.command (the container runner is not available)"
-	}
-	return "process: " + strings.Join(s.Local.Command, " ")
-}
-
-func banner(w io.Writer, cfg Config, a Addrs, cat *job.Catalog, sched *scheduler.Scheduler, now time.Time) {
+func banner(w io.Writer, cfg Config, a Addrs, cat *job.Catalog, sched *scheduler.Scheduler, now time.Time,
+	choices map[string]choice, eng *container.Engine, engErr error) {
 	fmt.Fprintf(w, "longshore local: %d job(s) from %s, data in %s\n", len(cat.Jobs()), cfg.JobsDir, cfg.DataDir)
-	for _, v := range jobViews(cat, sched, now) {
+	switch {
+	case cfg.Runner == RunnerProcess:
+	case eng != nil:
+		fmt.Fprintf(w, "container engine: %s (API %s), network %s\n", eng.Host(), eng.APIVersion(), cfg.Network)
+	case cfg.Runner == RunnerAuto:
+		fmt.Fprintf(w, "container engine: none, jobs run as processes (%v)\n", engErr)
+	}
+	for _, v := range jobViews(cat, sched, now, choices) {
 		line := fmt.Sprintf("  %-16s %s", v.Name, v.Runner)
 		if v.NextFire != nil {
 			line += "; next " + v.NextFire.Format(time.RFC3339)
@@ -369,5 +419,6 @@ func banner(w io.Writer, cfg Config, a Addrs, cat *job.Catalog, sched *scheduler
 	fmt.Fprintf(w, "runs API and Lambda invoke: http://%s   (LONGSHORE_ENDPOINT)\n", a.API)
 	fmt.Fprintf(w, "S3 endpoint:                http://%s   (AWS_ENDPOINT_URL_S3; bucket \"uploads\")\n", a.S3)
 	fmt.Fprintf(w, "SQS endpoint:               http://%s   (AWS_ENDPOINT_URL_SQS)\n", a.SQS)
+	fmt.Fprintf(w, "dashboard:                  http://%s/\n", a.API)
 	fmt.Fprintln(w, "try: longshore run hello --env EXIT_CODE=3 --wait")
 }
