@@ -52,8 +52,11 @@ reliability:
 fuzz:
 	scripts/fuzz.sh
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# One table of ratios measured in the same run (cmd/longshore-bench), kept in
+# docs/benchmarks.md; then the Go benchmarks of the hot paths.
+bench: build
+	$(GO) run ./cmd/longshore-bench -bin $(BIN)/longshore -write docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./internal/...
 
 # The CDK app (infra/), with the CDK CLI pinned in package.json (never a
 # global or downloaded one). synth writes cdk.out/ offline; deploy builds

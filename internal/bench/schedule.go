@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/longshore/longshore/internal/api"
+)
+
+// Firing puts every job of an n-job catalog on rate(1 minute), waits for
+// the next minute, and measures how late each run started after its
+// scheduled minute.
+func Firing(ctx context.Context, bin string, n int, quick bool) ([]Row, error) {
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("tick-%04d", i)] = "local: {command: [true]}\ntriggers:\n  - schedule: rate(1 minute)\n"
+	}
+	jobs, err := writeJobs(files)
+	if err != nil {
+		return nil, err
+	}
+	e, err := startEngine(bin, jobs)
+	if err != nil {
+		return nil, err
+	}
+	defer e.stop()
+	c, err := api.NewClient(e.api)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(2*time.Minute + 30*time.Second)
+	var late []time.Duration
+	for time.Now().Before(deadline) {
+		late = late[:0]
+		var scheduled time.Time
+		runs, err := allRuns(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			if r.Trigger.ScheduledTime == nil || r.StartedAt == nil {
+				continue
+			}
+			if scheduled.IsZero() || r.Trigger.ScheduledTime.Before(scheduled) {
+				scheduled = *r.Trigger.ScheduledTime
+			}
+		}
+		for _, r := range runs {
+			if r.Trigger.ScheduledTime != nil && r.StartedAt != nil && r.Trigger.ScheduledTime.Equal(scheduled) {
+				late = append(late, r.StartedAt.Sub(scheduled))
+			}
+		}
+		if len(late) == n {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if len(late) < n {
+		return nil, fmt.Errorf("%d of %d schedules fired in one minute", len(late), n)
+	}
+	p50, p99 := percentile(late, 50), percentile(late, 99)
+	return []Row{{
+		Name:   fmt.Sprintf("schedule firing error: %d jobs on rate(1 minute), one minute", n),
+		Value:  fmt.Sprintf("p50 %s, p99 %s", p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond)),
+		Target: "p99 <= 50ms", Met: p99 <= 50*time.Millisecond,
+	}}, nil
+}
+
+func allRuns(ctx context.Context, c *api.Client) ([]api.Run, error) {
+	var out []api.Run
+	o := api.ListOptions{Limit: 1000}
+	for {
+		page, err := c.List(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Runs...)
+		if page.Next == "" {
+			return out, nil
+		}
+		o.Cursor = page.Next
+	}
+}
+
+// Memory measures the engine's resident memory with `running` runs going
+// and `finished` runs stored.
+func Memory(ctx context.Context, bin string, running, finished int) ([]Row, error) {
+	jobs, err := writeJobs(map[string]string{
+		"trivial": "local: {command: [true]}\n",
+		"sleeper": "local: {command: [sleep, '60']}\n",
+	})
+	if err != nil {
+		return nil, err
+	}
+	e, err := startEngine(bin, jobs)
+	if err != nil {
+		return nil, err
+	}
+	defer e.stop()
+	c, err := api.NewClient(e.api)
+	if err != nil {
+		return nil, err
+	}
+	idle := rssKiB(e.pid())
+	var wg sync.WaitGroup
+	work := make(chan struct{})
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				c.Start(ctx, api.RunRequest{Job: "trivial", WaitSeconds: 60})
+			}
+		}()
+	}
+	for range finished {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	for range running {
+		if _, err := c.Start(ctx, api.RunRequest{Job: "sleeper"}); err != nil {
+			return nil, err
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		l, err := c.List(ctx, api.ListOptions{Job: "sleeper", Status: []string{"running"}, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		if len(l.Runs) == running {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	busy := rssKiB(e.pid())
+	return []Row{{
+		Name:  fmt.Sprintf("engine memory (RSS) with %d runs going and %d finished", running, finished),
+		Value: fmt.Sprintf("%.1f MiB (idle: %.1f MiB)", float64(busy)/1024, float64(idle)/1024),
+	}}, nil
+}
