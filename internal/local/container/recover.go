@@ -12,6 +12,8 @@ import (
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
+
+	"github.com/longshore/longshore/internal/local/jsonfile"
 )
 
 // recover finds a task that this Runner does not follow in its run's
@@ -49,7 +51,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 
 	dir := r.RunDir(id.runID)
 	var end exitRecord
-	switch err := readJSON(dir, ExitFile, &end); {
+	switch err := jsonfile.Read(dir, ExitFile, &end); {
 	case err == nil:
 		if end.Ref != id.source {
 			return run.TaskState{}, dispatch.ErrTaskNotFound
@@ -59,7 +61,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	var rec taskRecord
-	switch err := readJSON(dir, TaskFile, &rec); {
+	switch err := jsonfile.Read(dir, TaskFile, &rec); {
 	case errors.Is(err, fs.ErrNotExist):
 		return run.TaskState{}, dispatch.ErrTaskNotFound
 	case err != nil:
@@ -77,7 +79,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 		end = exitRecord{Ref: rec.Ref, RunID: rec.RunID, StopCode: run.StopCodeHostRestarted,
 			StoppedReason: hostRestartedReason + ", and its container was gone when the engine looked again",
 			StartedAt:     &started, StoppedAt: r.o.Now()}
-		if err := writeJSON(dir, ExitFile, end); err != nil {
+		if err := jsonfile.Write(dir, ExitFile, end); err != nil {
 			return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 		}
 		return end.state(), nil
@@ -121,7 +123,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 	if running(st) || st.Status == container.StateCreated {
 		r.follow(tk, false)
 		var stop stopRecord
-		if readJSON(dir, StopFile, &stop) == nil && stop.StopCode != "" {
+		if jsonfile.Read(dir, StopFile, &stop) == nil && stop.StopCode != "" {
 			r.stopTracked(id, stop.StopCode, stop.Reason)
 		}
 		return cloneState(current), nil
@@ -131,9 +133,9 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 	_ = stdout.Close()
 	_ = stderr.Close()
 	var stop stopRecord
-	_ = readJSON(dir, StopFile, &stop)
+	_ = jsonfile.Read(dir, StopFile, &stop)
 	end = r.endOf(tk, exit{state: st}, stop.StopCode, stop.Reason)
-	if err := writeJSON(dir, ExitFile, end); err != nil {
+	if err := jsonfile.Write(dir, ExitFile, end); err != nil {
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	r.remove(rec.ContainerID)
@@ -189,7 +191,7 @@ func (r *Runner) recoverContainer(ctx context.Context, runID, containerID string
 	var rec taskRecord
 	var end exitRecord
 	dir := r.RunDir(runID)
-	if readJSON(dir, ExitFile, &end) == nil || readJSON(dir, TaskFile, &rec) != nil || rec.ContainerID != containerID {
+	if jsonfile.Read(dir, ExitFile, &end) == nil || jsonfile.Read(dir, TaskFile, &rec) != nil || rec.ContainerID != containerID {
 		// Its end is recorded, or no start recorded it: nothing to follow.
 		r.remove(containerID)
 		return nil

@@ -73,6 +73,8 @@ import (
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
+
+	"github.com/longshore/longshore/internal/local/jsonfile"
 )
 
 var _ dispatch.TaskRunner = (*Runner)(nil)
@@ -311,7 +313,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 		return tk.ref, nil
 	}
 	var rec taskRecord
-	switch err := readJSON(r.RunDir(id), TaskFile, &rec); {
+	switch err := jsonfile.Read(r.RunDir(id), TaskFile, &rec); {
 	case err == nil:
 		// Started before, by this engine or an earlier one: take over
 		// what is left of it, if anything.
@@ -445,7 +447,7 @@ func (r *Runner) launch(ctx context.Context, t dispatch.Task, p plan) (string, e
 	started := r.o.Now()
 	rec := taskRecord{Ref: ref, RunID: id, ContainerID: containerID, Name: r.containerName(id), Image: p.image,
 		MemoryMiB: p.memoryMiB, StartedAt: started}
-	if err := writeJSON(dir, TaskFile, rec); err != nil {
+	if err := jsonfile.Write(dir, TaskFile, rec); err != nil {
 		closeLogs()
 		return abandon(&dispatch.StartError{Transient: true, Reason: "record the start of run " + id, Err: err})
 	}
@@ -554,7 +556,7 @@ func (r *Runner) supervise(tk *task) {
 
 	end := r.endOf(tk, ex, stopCode, stopWhy)
 	state := end.state()
-	recorded := writeJSON(r.RunDir(tk.runID), ExitFile, end) == nil
+	recorded := jsonfile.Write(r.RunDir(tk.runID), ExitFile, end) == nil
 	if recorded {
 		// Without exit.json the container keeps the exit code for the next engine.
 		r.remove(tk.containerID)
@@ -729,7 +731,7 @@ func (r *Runner) stopLocked(tk *task, code, why string) {
 		return
 	}
 	tk.stopCode, tk.stopWhy = code, why
-	_ = writeJSON(r.RunDir(tk.runID), StopFile, stopRecord{StopCode: code, Reason: why})
+	_ = jsonfile.Write(r.RunDir(tk.runID), StopFile, stopRecord{StopCode: code, Reason: why})
 	go r.signal(tk.containerID, "SIGTERM")
 	tk.kill = time.AfterFunc(r.o.Grace, func() {
 		r.mu.Lock()

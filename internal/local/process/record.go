@@ -1,10 +1,6 @@
 package process
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/longshore/longshore/internal/run"
@@ -63,46 +59,4 @@ func (e exitRecord) state() run.TaskState {
 	stopped := e.StoppedAt
 	ts.StoppedAt = &stopped
 	return ts
-}
-
-// writeJSON writes v to dir/name atomically: a temporary file in dir,
-// synced, then renamed over name.
-func writeJSON(dir, name string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", name, err)
-	}
-	f, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(append(data, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s in %s: %w", name, dir, err)
-	}
-	return nil
-}
-
-// readJSON reads dir/name into v; the error wraps fs.ErrNotExist when the
-// file does not exist.
-func readJSON(dir, name string, v any) error {
-	data, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("read %s: %w", filepath.Join(dir, name), err)
-	}
-	return nil
 }

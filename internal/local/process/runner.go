@@ -55,6 +55,8 @@ import (
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
+
+	"github.com/longshore/longshore/internal/local/jsonfile"
 )
 
 var _ dispatch.TaskRunner = (*Runner)(nil)
@@ -234,7 +236,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 		return tk.ref, nil
 	}
 	var rec taskRecord
-	switch err := readJSON(r.RunDir(id), TaskFile, &rec); {
+	switch err := jsonfile.Read(r.RunDir(id), TaskFile, &rec); {
 	case err == nil:
 		return rec.Ref, nil
 	case !errors.Is(err, fs.ErrNotExist):
@@ -455,7 +457,7 @@ func (r *Runner) launch(id, jobName string, p plan) (string, error) {
 	ref := formatRef(pid, st.start, id)
 	started := r.o.Now()
 	rec := taskRecord{Ref: ref, RunID: id, PID: pid, Ticks: st.start, BootID: r.boot, StartedAt: started}
-	if err := writeJSON(dir, TaskFile, rec); err != nil {
+	if err := jsonfile.Write(dir, TaskFile, rec); err != nil {
 		return abandon("record the start of run "+id, err)
 	}
 
@@ -539,7 +541,7 @@ func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, out
 	end := exitRecord{Ref: tk.ref, RunID: tk.runID, ExitCode: &code, StopCode: stopCode, StoppedReason: stopWhy,
 		StartedAt: &started, StoppedAt: r.o.Now()}
 	state := end.state()
-	recorded := writeJSON(r.RunDir(tk.runID), ExitFile, end) == nil
+	recorded := jsonfile.Write(r.RunDir(tk.runID), ExitFile, end) == nil
 
 	r.mu.Lock()
 	tk.state = state
@@ -645,7 +647,7 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 
 	dir := r.RunDir(id.runID)
 	var end exitRecord
-	switch err := readJSON(dir, ExitFile, &end); {
+	switch err := jsonfile.Read(dir, ExitFile, &end); {
 	case err == nil:
 		if end.Ref != id.source {
 			return run.TaskState{}, dispatch.ErrTaskNotFound
@@ -655,7 +657,7 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	var rec taskRecord
-	switch err := readJSON(dir, TaskFile, &rec); {
+	switch err := jsonfile.Read(dir, TaskFile, &rec); {
 	case errors.Is(err, fs.ErrNotExist):
 		return run.TaskState{}, dispatch.ErrTaskNotFound
 	case err != nil:
@@ -668,7 +670,7 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 	started := rec.StartedAt
 	end = exitRecord{Ref: rec.Ref, RunID: rec.RunID, StopCode: run.StopCodeHostRestarted,
 		StoppedReason: hostRestartedReason, StartedAt: &started, StoppedAt: r.o.Now()}
-	if err := writeJSON(dir, ExitFile, end); err != nil {
+	if err := jsonfile.Write(dir, ExitFile, end); err != nil {
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	return end.state(), nil

@@ -16,6 +16,8 @@ import (
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/secret"
 	"github.com/longshore/longshore/internal/run"
+
+	"github.com/longshore/longshore/internal/local/jsonfile"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -50,7 +52,7 @@ func TestExitCodes(t *testing.T) {
 			}
 			// exit.json is written before the report.
 			var end exitRecord
-			if err := readJSON(r.RunDir(runID(i)), ExitFile, &end); err != nil {
+			if err := jsonfile.Read(r.RunDir(runID(i)), ExitFile, &end); err != nil {
 				t.Fatalf("exit.json: %v", err)
 			}
 			if end.Ref != ref || end.ExitCode == nil || *end.ExitCode != tt.want || end.StopCode != run.StopCodeEssentialExited {
@@ -457,7 +459,7 @@ func orphan(t *testing.T, f *fixture, n int, args ...string) (string, *os.Proces
 		t.Fatal(err)
 	}
 	rec := taskRecord{Ref: ref, RunID: runID(n), PID: p.Pid, Ticks: st.start, BootID: bootID(), StartedAt: fixedNow}
-	if err := writeJSON(dir, TaskFile, rec); err != nil {
+	if err := jsonfile.Write(dir, TaskFile, rec); err != nil {
 		t.Fatal(err)
 	}
 	return ref, p
