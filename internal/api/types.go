@@ -145,4 +145,12 @@ const (
 	// HeaderLogStart is the offset the answer's output starts at (the asked
 	// offset, or where the last `tail` bytes begin).
 	HeaderLogStart = "X-Longshore-Log-Start"
+	// HeaderLogStreams, when LogStreamsCombined, says that stdout carries
+	// everything the run wrote, stderr included, and stderr stays empty: a
+	// deployment on AWS keeps both in one log stream. The local engine
+	// keeps them apart and does not send it.
+	HeaderLogStreams = "X-Longshore-Log-Streams"
 )
+
+// LogStreamsCombined is the value of HeaderLogStreams for output kept as one stream.
+const LogStreamsCombined = "combined"

@@ -165,7 +165,7 @@ func TestErrorsSayWhatToDoNext(t *testing.T) {
 		{"a malformed id says what ids look like", []string{"logs", "xyz"}, 2, "run ids look like r-0123456789abcdef"},
 		{"an unknown progress mode lists the modes", []string{"run", "hello", "--wait", "--progress", "fancy"}, 2, "use auto, plain, live"},
 		{"a limit out of range says the range", []string{"runs", "--limit", "0"}, 2, "use 1 to 1000"},
-		{"a dashboard on AWS is not there yet", []string{"dashboard", "--aws"}, 2, "not available yet"},
+		{"a dashboard on AWS serves this machine only", []string{"dashboard", "--aws", "--addr", "0.0.0.0:8760"}, 2, "not a loopback address"},
 		{"an engine without a dashboard says to restart it", []string{"dashboard"}, 1, "serves no dashboard"},
 	}
 	for _, tt := range tests {

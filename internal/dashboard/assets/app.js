@@ -70,11 +70,15 @@ window.addEventListener('popstate', render);
 
 const engine = document.getElementById('engine');
 const offline = document.getElementById('offline');
-onConnection((up) => {
+onConnection((up, why) => {
   engine.dataset.state = up ? 'up' : 'down';
   engine.querySelector('.engine-label').textContent = up ? `Engine ${location.host}` : `Engine ${location.host} not answering`;
   offline.hidden = up;
-  if (!up) offline.textContent = `The engine at ${location.host} does not answer. Is longshore local still running? This page keeps trying.`;
+  if (!up) {
+    offline.textContent = why
+      ? `${why.replace(/[.:\s]*$/, '')}. This page keeps trying.`
+      : `The engine at ${location.host} does not answer. Is longshore local still running? This page keeps trying.`;
+  }
 });
 
 setRouter(render);

@@ -11,15 +11,15 @@ export class ApiError extends Error {
 
 const listeners = new Set();
 
-// onConnection calls fn(true) when the engine answers and fn(false) when it
-// does not.
+// onConnection calls fn(true) when the engine answers and fn(false, why)
+// when it does not; why is what the server in between said, or ''.
 export function onConnection(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 
-function report(up) {
-  for (const fn of listeners) fn(up);
+function report(up, why = '') {
+  for (const fn of listeners) fn(up, why);
 }
 
 async function call(method, path, body, signal) {
@@ -37,10 +37,16 @@ async function call(method, path, body, signal) {
     report(false);
     throw new ApiError(0, 'The engine does not answer: is longshore local still running?');
   }
-  // A proxy in front of the engine answers these when the engine is gone.
+  // A proxy in front of the engine answers these when the engine is gone;
+  // the dashboard of a deployment (longshore dashboard --aws) says why.
   if (resp.status === 502 || resp.status === 503 || resp.status === 504) {
-    report(false);
-    throw new ApiError(0, 'The engine does not answer: is longshore local still running?');
+    let why = '';
+    try {
+      const e = await resp.json();
+      if (e && typeof e.error === 'string') why = e.error;
+    } catch (_) { /* not JSON: a proxy's own page */ }
+    report(false, why);
+    throw new ApiError(0, why || 'The engine does not answer: is longshore local still running?');
   }
   report(true);
   if (!resp.ok) {
@@ -93,11 +99,14 @@ export function stop(id) {
 }
 
 // logs reads a run's output of one stream, either on from offset or the
-// last tail bytes: {text, start, next, done}.
+// last tail bytes: {text, start, next, done, combined}. combined: stdout
+// holds everything the run wrote and stderr stays empty (a deployment on
+// AWS keeps both in one log stream).
 export async function logs(id, stream, {offset, tail} = {}, signal) {
   const resp = await call('GET', '/v1/runs/' + encodeURIComponent(id) + '/logs' + query({stream, offset, tail}), undefined, signal);
   const text = await resp.text();
   const next = Number(resp.headers.get('X-Longshore-Log-Offset'));
   const startAt = Number(resp.headers.get('X-Longshore-Log-Start') ?? offset ?? 0);
-  return {text, start: Number.isFinite(startAt) ? startAt : 0, next, done: resp.headers.get('X-Longshore-Run-Done') === 'true'};
+  return {text, start: Number.isFinite(startAt) ? startAt : 0, next, done: resp.headers.get('X-Longshore-Run-Done') === 'true',
+    combined: resp.headers.get('X-Longshore-Log-Streams') === 'combined'};
 }

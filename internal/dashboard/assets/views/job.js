@@ -84,7 +84,8 @@ function triggerItems(job, now) {
       items.push(h('li', {'data-trigger': 'schedule'},
         h('span', {class: 'kind'}, 'Schedule'),
         h('span', {}, h('code', {}, expr), h('span', {class: 'muted'}, ` in ${tz}`)),
-        h('span', {class: 'when'}, s.nextFire ? fireTimes(s.nextFire, tz, now) : h('span', {class: 'muted'}, 'no more fire times'))));
+        h('span', {class: 'when'}, s.nextFire ? fireTimes(s.nextFire, tz, now)
+          : h('span', {class: 'muted'}, expr.startsWith('rate(') ? 'counted from when the schedule was made' : 'no more fire times'))));
     } else if (kind === 's3') {
       items.push(h('li', {'data-trigger': 's3'}, h('span', {class: 'kind'}, 'S3'),
         h('span', {}, 'Each object created under ', h('code', {}, rest), ' in the uploads bucket'), h('span', {})));

@@ -156,6 +156,7 @@ function logViewer(id) {
   let selected = 'stdout';
   let busy = false;
   let userPicked = false;
+  let combined = false;
   const ctl = new AbortController();
   const pre = h('pre', {class: 'log', 'data-log': '', tabindex: '0', 'data-empty': 'No output yet.'});
   const state = h('div', {class: 'logs-state'}, h('span', {class: 'live-dot'}), h('span', {}, 'Following'));
@@ -187,6 +188,17 @@ function logViewer(id) {
     pre.scrollTop = pre.scrollHeight;
   };
 
+  // combine shows stdout as the run's one stream of output, stderr
+  // included, when the server keeps them together.
+  const combine = () => {
+    combined = true;
+    tabs.stdout.firstChild.textContent = 'output';
+    tabs.stdout.title = 'Everything the run wrote, stdout and stderr together, as its log stream holds it';
+    tabs.stderr.hidden = true;
+    streams.stderr.done = true;
+    if (selected === 'stderr') select('stdout');
+  };
+
   const readStream = async (name) => {
     const s = streams[name];
     if (s.done) return false;
@@ -194,6 +206,7 @@ function logViewer(id) {
     for (let i = 0; i < 16; i++) {
       const first = s.offset === null;
       const got = await api.logs(id, name, first ? {tail: TAIL_BYTES} : {offset: s.offset}, ctl.signal);
+      if (got.combined && !combined) combine();
       let text = got.text;
       if (first && got.start > 0) {
         s.cut = true;
@@ -226,7 +239,7 @@ function logViewer(id) {
       if (!userPicked && !streams.stdout.text && streams.stderr.text && selected === 'stdout') select('stderr');
       else if (a || b) draw();
       if (streams.stdout.done && streams.stderr.done) {
-        pre.dataset.empty = 'Nothing was written to this stream.';
+        pre.dataset.empty = combined ? 'The run wrote nothing.' : 'Nothing was written to this stream.';
         replace(state, 'Complete');
         state.dataset.done = '';
         draw();

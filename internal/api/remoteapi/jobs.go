@@ -1,0 +1,100 @@
+package remoteapi
+
+import (
+	"time"
+
+	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/schedule"
+)
+
+// CatalogJobs lists a job catalog as the deployment named by prefix runs
+// it, for Options.Jobs: each job's triggers (its queue by its name on AWS),
+// its capacity, and its schedules' next fire times in their zones as
+// EventBridge Scheduler reads them. A rate(...) schedule has none: AWS
+// counts it from when the schedule was created, which the catalog does not
+// know.
+//
+// The catalog is the one this binary embeds; a deployment made from
+// another one runs other jobs.
+func CatalogJobs(cat *job.Catalog, prefix string) func(now time.Time) []api.Job {
+	if prefix == "" {
+		prefix = deploy.DefaultPrefix
+	}
+	return func(now time.Time) []api.Job {
+		var out []api.Job
+		for _, s := range cat.Jobs() {
+			v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s, prefix), Runner: runnerWords(s.Capacity)}
+			for _, t := range s.Triggers {
+				if t.Schedule == "" {
+					continue
+				}
+				sch := api.Schedule{Expression: t.Schedule, Timezone: t.Timezone}
+				if sch.Timezone == "" {
+					sch.Timezone = "UTC"
+				}
+				if at, ok := nextFire(t, now); ok {
+					sch.NextFire = &at
+					if v.NextFire == nil || at.Before(*v.NextFire) {
+						v.NextFire = &at
+					}
+				}
+				v.Schedules = append(v.Schedules, sch)
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+}
+
+// nextFire is a schedule trigger's next fire time after now, in UTC.
+func nextFire(t job.Trigger, now time.Time) (time.Time, bool) {
+	sch, err := schedule.Parse(t.Schedule)
+	if err != nil || sch.Kind() == schedule.KindRate {
+		return time.Time{}, false
+	}
+	loc, err := schedule.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.Time{}, false
+	}
+	at, ok := sch.Next(now, loc)
+	return at.UTC(), ok
+}
+
+// triggerWords are a job's triggers as the local engine words them, with
+// the queue's name on AWS.
+func triggerWords(s *job.Spec, prefix string) []string {
+	var out []string
+	for _, t := range s.Triggers {
+		switch {
+		case t.Schedule != "":
+			w := "schedule " + t.Schedule
+			if t.Timezone != "" {
+				w += " " + t.Timezone
+			}
+			out = append(out, w)
+		case t.S3 != nil:
+			out = append(out, "s3 "+t.S3.Prefix+"*"+t.S3.Suffix)
+		case t.SQS != nil:
+			q := t.SQS.Queue
+			if q == "" {
+				q = s.Name
+			}
+			out = append(out, "sqs "+deploy.QueueName(prefix, q))
+		case t.Invoke != nil:
+			out = append(out, "invoke")
+		}
+	}
+	return out
+}
+
+func runnerWords(c job.Capacity) string {
+	switch c {
+	case job.CapacitySpot:
+		return "Fargate Spot"
+	case job.CapacitySpotThenOnDemand:
+		return "Fargate Spot, then Fargate on demand"
+	}
+	return "Fargate"
+}
