@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 const secretValue = "s3cr3t-Value-9f1c"
@@ -100,5 +102,39 @@ func TestKeysThatLookLikePathsOrShellAreJustKeys(t *testing.T) {
 	}
 	if _, err := os.Stat("/tmp/escape.csv"); err == nil {
 		t.Error("a key escaped the data folder")
+	}
+}
+
+// TestAnEngineBeyondThisMachineChecksItsTokenOnEveryEndpoint binds the
+// engine to every interface: without a token it refuses to start; with
+// one, the runs API wants it as a bearer token and the SQS endpoint wants
+// requests signed with it as the access key.
+func TestAnEngineBeyondThisMachineChecksItsTokenOnEveryEndpoint(t *testing.T) {
+	jobs := testJobs(t)
+	refused := cliIn(t, "..", nil, "local", "--jobs", jobs, "--data", t.TempDir(), "--addr", "0.0.0.0:0",
+		"--s3-addr", "127.0.0.1:0", "--sqs-addr", "127.0.0.1:0")
+	if refused.code != 1 || !strings.Contains(refused.stderr, "--addr 0.0.0.0:0 listens beyond this machine: give a token") {
+		t.Fatalf("local --addr 0.0.0.0:0 without a token = %d %q", refused.code, refused.stderr)
+	}
+
+	const token = "it-0123456789abcdef"
+	e := startEngine(t, jobs, t.TempDir(), "--addr", "0.0.0.0:0", "--sqs-addr", "0.0.0.0:0", "--token", token)
+	if got := e.cli("runs"); got.code != 1 || !strings.Contains(got.stderr, "this engine needs its token") {
+		t.Errorf("runs without the token = %d %q", got.code, got.stderr)
+	}
+	if got := cliEnv(t, []string{"LONGSHORE_ENDPOINT=" + e.api, "LONGSHORE_TOKEN=" + token}, "run", "echo", "--wait"); got.code != 0 {
+		t.Errorf("run with the token = %d %q", got.code, got.stderr)
+	}
+	send := func(accessKey string) error {
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(accessKey, "any", "")}
+		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.sqs) })
+		_, err := client.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("work")})
+		return err
+	}
+	if err := send("AKIAEXAMPLE"); err == nil {
+		t.Error("the SQS endpoint answered a request signed with another access key")
+	}
+	if err := send(token); err != nil {
+		t.Errorf("the SQS endpoint refused a request signed with the token: %v", err)
 	}
 }

@@ -21,6 +21,9 @@ const DefaultEndpoint = "http://127.0.0.1:8750"
 type Client struct {
 	Base string
 	HTTP *http.Client
+	// Token, when set, is sent with every request (an engine listening
+	// beyond this machine requires one).
+	Token string
 }
 
 // NewClient returns a client of the engine at base ("" for DefaultEndpoint).
@@ -73,6 +76,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -189,6 +195,9 @@ func (c *Client) DashboardURL(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	req.Header.Set("Accept", "text/html")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -197,6 +206,10 @@ func (c *Client) DashboardURL(ctx context.Context) (string, error) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		return "", ErrNoDashboard
+	}
+	if c.Token != "" {
+		// The engine turns this into a cookie and takes it out of the address.
+		return c.Base + "/?token=" + url.QueryEscape(c.Token), nil
 	}
 	return c.Base + "/", nil
 }

@@ -48,6 +48,9 @@ After a crash, the next start takes over the containers still running.`,
   DOCKER_HOST=unix:///run/podman/podman.sock longshore local --runner container --network none`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Token == "" {
+				cfg.Token = a.Getenv("LONGSHORE_TOKEN")
+			}
 			level := slog.LevelInfo
 			if verbose {
 				level = slog.LevelDebug
@@ -69,6 +72,7 @@ After a crash, the next start takes over the containers still running.`,
 	f.StringVar(&cfg.S3Addr, "s3-addr", engine.DefaultS3Addr, "address of the S3-compatible endpoint")
 	f.StringVar(&cfg.SQSAddr, "sqs-addr", engine.DefaultSQSAddr, "address of the SQS-compatible endpoint")
 	f.StringVar(&cfg.SecretsFile, "secrets", "", "file of local secret values (default DATA/secrets.env)")
+	f.StringVar(&cfg.Token, "token", "", "a token every request must carry; required to listen beyond 127.0.0.1 (default $LONGSHORE_TOKEN)")
 	f.DurationVar(&cfg.StartingDeadline, "starting-deadline", scheduler.DefaultStartingDeadline, "how late a schedule missed while the engine was down may still start")
 	f.DurationVar(&cfg.Grace, "grace", engine.DefaultGrace, "time between SIGTERM and SIGKILL when a run is stopped")
 	f.StringVar(&cfg.Runner, "runner", engine.RunnerAuto, "how jobs run: auto (a container when an engine answers and the job has an image, else a process), process or container")

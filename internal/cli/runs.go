@@ -46,6 +46,7 @@ func (a *App) client(cmd *cobra.Command) (*api.Client, error) {
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
+	c.Token = a.Getenv("LONGSHORE_TOKEN")
 	return c, nil
 }
 

@@ -58,6 +58,9 @@ type Config struct {
 	Addr    string
 	S3Addr  string
 	SQSAddr string
+	// Token, when set, must come with every request; it is required when
+	// any address is not a loopback one.
+	Token string
 	// SecretsFile holds local secret values (default DATA/secrets.env).
 	SecretsFile string
 	// StartingDeadline: how late a missed schedule may still start.
@@ -200,9 +203,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	servers := []*http.Server{
-		{Handler: apiH, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: s3h, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: sqsh, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: withToken(cfg.Token, apiH), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: withToken(cfg.Token, s3h), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: withToken(cfg.Token, sqsh), ReadHeaderTimeout: 10 * time.Second},
 	}
 	var wg sync.WaitGroup
 	for i, srv := range servers {
@@ -290,6 +293,9 @@ func lockData(dir string) (func(), error) {
 }
 
 func listen(cfg Config) ([]net.Listener, error) {
+	if err := checkToken(cfg); err != nil {
+		return nil, err
+	}
 	var out []net.Listener
 	for _, a := range []struct{ flag, addr string }{{"--addr", cfg.Addr}, {"--s3-addr", cfg.S3Addr}, {"--sqs-addr", cfg.SQSAddr}} {
 		l, err := net.Listen("tcp", a.addr)
