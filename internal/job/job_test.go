@@ -171,6 +171,11 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 			[]string{`jobs/a/job.yaml: YAML syntax error: line 4, column 1: mapping key "cpu" already defined at [3:1]`},
 		},
 		{
+			"a name given twice in a mapping, once quoted, is refused",
+			map[string]string{"a/job.yaml": minimal + "secrets: {A: 'ssm:/a', 'A': 'ssm:/b'}\n"},
+			[]string{`jobs/a/job.yaml: secrets.A: line 3: given twice (first on line 3): keep one`},
+		},
+		{
 			"an empty file says what a job needs",
 			map[string]string{"a/job.yaml": ""},
 			[]string{`jobs/a/job.yaml: file is empty: a job needs at least an image or a local.command`},

@@ -142,7 +142,14 @@ func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, 
 	var spec Spec
 	if err := root.Decode(&spec); err != nil {
 		if len(ps.list) == 0 {
-			ps.add("", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				for _, e := range te.Errors {
+					ps.add("", "%s", strings.TrimSpace(e))
+				}
+			} else {
+				ps.add("", "%s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+			}
 		}
 		return nil, ps.list
 	}
@@ -222,6 +229,9 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 			return
 		}
 		known := yamlFieldTypes(t)
+		if repeatedKeys(n, field, ps) {
+			return
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := known[k.Value]
@@ -248,6 +258,9 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 			ps.add(field, "line %d: must be a mapping of NAME: value", n.Line)
 			return
 		}
+		if repeatedKeys(n, field, ps) {
+			return
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			checkShape(n.Content[i+1], t.Elem(), join(field, n.Content[i].Value), ps)
 		}
@@ -264,6 +277,22 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 			ps.add(field, "line %d: must be text, not a list or mapping", n.Line)
 		}
 	}
+}
+
+// repeatedKeys reports (and records) keys a mapping gives twice.
+func repeatedKeys(n *yaml.Node, field string, ps *problems) bool {
+	seen := map[string]int{}
+	found := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if line, dup := seen[k.Value]; dup {
+			ps.add(join(field, k.Value), "line %d: given twice (first on line %d): keep one", k.Line, line)
+			found = true
+			continue
+		}
+		seen[k.Value] = k.Line
+	}
+	return found
 }
 
 // bareTriggers may be written as a plain word in the triggers list.
