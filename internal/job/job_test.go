@@ -172,7 +172,7 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		},
 		{
 			"a name given twice in a mapping, once quoted, is refused",
-			map[string]string{"a/job.yaml": minimal + "secrets: {A: 'ssm:/a', 'A': 'ssm:/b'}\n"},
+			map[string]string{"a/job.yaml": minimal + "secrets: {A, 'A'}\n"},
 			[]string{`jobs/a/job.yaml: secrets.A: line 3: given twice (first on line 3): keep one`},
 		},
 		{
