@@ -1,6 +1,9 @@
 package run
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // TaskPhase is the coarse state of an observed task, as far as the run
 // lifecycle cares.
@@ -91,4 +94,22 @@ func (ts TaskState) essential() (Container, bool) {
 		return ts.Containers[0], true
 	}
 	return Container{}, false
+}
+
+// Clone returns a copy of ts that shares no memory with it.
+func (ts TaskState) Clone() TaskState {
+	ts.Containers = slices.Clone(ts.Containers)
+	for i, c := range ts.Containers {
+		if c.ExitCode != nil {
+			code := *c.ExitCode
+			ts.Containers[i].ExitCode = &code
+		}
+	}
+	for _, p := range []**time.Time{&ts.StartedAt, &ts.StoppedAt, &ts.PullStartedAt, &ts.PullStoppedAt} {
+		if *p != nil {
+			t := **p
+			*p = &t
+		}
+	}
+	return ts
 }

@@ -39,7 +39,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 	tk := r.tasks[id.runID]
 	var current run.TaskState
 	if tk != nil {
-		current = cloneState(tk.state)
+		current = tk.state.Clone()
 	}
 	r.mu.Unlock()
 	if tk != nil {
@@ -126,7 +126,7 @@ func (r *Runner) recoverLocked(ctx context.Context, id taskID, closed bool) (run
 		if jsonfile.Read(dir, StopFile, &stop) == nil && stop.StopCode != "" {
 			r.stopTracked(id, stop.StopCode, stop.Reason)
 		}
-		return cloneState(current), nil
+		return current.Clone(), nil
 	}
 	// It ended while no engine watched: record and report its end now.
 	r.streamLogs(ctx, tk, false)

@@ -497,7 +497,7 @@ func (r *Runner) follow(tk *task, announce bool) {
 	r.procs.Add(1)
 	r.reports.Add(1)
 	if announce {
-		tk.reports <- cloneState(tk.state)
+		tk.reports <- tk.state.Clone()
 	}
 	go r.report(tk)
 	go r.supervise(tk)
@@ -568,7 +568,7 @@ func (r *Runner) supervise(tk *task) {
 		delete(r.tasks, tk.runID)
 	}
 	r.mu.Unlock()
-	tk.reports <- cloneState(state)
+	tk.reports <- state.Clone()
 	close(tk.reports)
 }
 
@@ -759,7 +759,7 @@ func (r *Runner) Describe(ctx context.Context, ref string) (run.TaskState, error
 	r.mu.Lock()
 	tk := r.tasks[id.runID]
 	if tk != nil && tk.ref == ref {
-		ts := cloneState(tk.state)
+		ts := tk.state.Clone()
 		r.mu.Unlock()
 		return ts, nil
 	}
@@ -819,25 +819,4 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		r.cancel()
 		return fmt.Errorf("shut down the container runner: reports still running: %w", ctx.Err())
 	}
-}
-
-func cloneState(ts run.TaskState) run.TaskState {
-	ts.Containers = slices.Clone(ts.Containers)
-	for i, c := range ts.Containers {
-		if c.ExitCode != nil {
-			code := *c.ExitCode
-			ts.Containers[i].ExitCode = &code
-		}
-	}
-	ts.StartedAt = clonePtr(ts.StartedAt)
-	ts.StoppedAt = clonePtr(ts.StoppedAt)
-	return ts
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }

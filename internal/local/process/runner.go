@@ -468,7 +468,7 @@ func (r *Runner) launch(id, jobName string, p plan) (string, error) {
 	r.mu.Unlock()
 	r.procs.Add(1)
 	r.reports.Add(1)
-	tk.reports <- cloneState(tk.state)
+	tk.reports <- tk.state.Clone()
 	go r.report(tk)
 	go r.supervise(tk, started, outR, errR, outLog, errLog)
 	return ref, nil
@@ -550,7 +550,7 @@ func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, out
 		delete(r.tasks, tk.runID)
 	}
 	r.mu.Unlock()
-	tk.reports <- cloneState(state)
+	tk.reports <- state.Clone()
 	close(tk.reports)
 }
 
@@ -622,7 +622,7 @@ func (r *Runner) Describe(ctx context.Context, ref string) (run.TaskState, error
 	r.mu.Lock()
 	tk := r.tasks[id.runID]
 	if tk != nil && tk.ref == ref {
-		ts := cloneState(tk.state)
+		ts := tk.state.Clone()
 		r.mu.Unlock()
 		return ts, nil
 	}
@@ -639,7 +639,7 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 	r.mu.Lock()
 	tk := r.tasks[id.runID]
 	if tk != nil && tk.ref == id.source {
-		ts := cloneState(tk.state)
+		ts := tk.state.Clone()
 		r.mu.Unlock()
 		return ts, nil
 	}
@@ -736,25 +736,4 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		r.cancel()
 		return fmt.Errorf("shut down the process runner: reports still running: %w", ctx.Err())
 	}
-}
-
-func cloneState(ts run.TaskState) run.TaskState {
-	ts.Containers = slices.Clone(ts.Containers)
-	for i, c := range ts.Containers {
-		if c.ExitCode != nil {
-			code := *c.ExitCode
-			ts.Containers[i].ExitCode = &code
-		}
-	}
-	ts.StartedAt = clonePtr(ts.StartedAt)
-	ts.StoppedAt = clonePtr(ts.StoppedAt)
-	return ts
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
