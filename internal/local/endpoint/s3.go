@@ -150,6 +150,13 @@ func (s *S3) current() http.Handler {
 // until the runs it triggered are launched.
 func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = virtualHosted(r)
+	if bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); bucket == "" && r.Method != http.MethodGet && r.Method != http.MethodOptions {
+		// Nothing but ListBuckets is served without a bucket (split as
+		// gofakes3 does); gofakes3 would answer net/http's plain-text 404.
+		writeS3Error(w, http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"the specified method is not allowed against the service: "+r.Method+" "+r.URL.Path+" (GET / lists the buckets)", r.URL.Path, "")
+		return
+	}
 	if sub, ok := unsupportedSubresource(r.URL.Query()); ok {
 		// gofakes3 does not route these: PUT /bucket/key?tagging would
 		// overwrite the object with the tagging document.

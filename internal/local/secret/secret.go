@@ -28,6 +28,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/longshore/longshore/internal/job"
 )
@@ -106,10 +107,10 @@ func (s *Source) parse(f *os.File) error {
 				// What precedes '=' may be part of a value: do not show it.
 				return fmt.Errorf("%s:%d: the line does not start with a secret reference (not shown): write REFERENCE=VALUE with the reference as in job.yaml, such as ssm:/prod/db/password=...", s.path, n)
 			}
-			return fmt.Errorf("%s:%d: %s: %w", s.path, n, ref, err)
+			return fmt.Errorf("%s:%d: %s: %w", s.path, n, showRef(ref), err)
 		}
 		if first, dup := seen[ref]; dup {
-			return fmt.Errorf("%s:%d: %s is also given on line %d", s.path, n, ref, first)
+			return fmt.Errorf("%s:%d: %s is also given on line %d", s.path, n, showRef(ref), first)
 		}
 		seen[ref] = n
 		s.values[ref] = value
@@ -118,6 +119,16 @@ func (s *Source) parse(f *os.File) error {
 		return fmt.Errorf("read secrets file %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// showRef is a reference as an error shows it: quoted when it holds a
+// character that cannot be printed (a quoted reference may hold a line
+// break), so that an error stays on one line.
+func showRef(ref string) string {
+	if strings.IndexFunc(ref, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(ref)
+	}
+	return ref
 }
 
 // splitLine cuts REFERENCE=VALUE. Its errors never quote the line, which

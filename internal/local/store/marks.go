@@ -31,7 +31,7 @@ func (s *Store) SetMark(ctx context.Context, name string, t time.Time) error {
 	}
 	_, err := s.q.setMark.ExecContext(ctx, name, t.UnixNano())
 	if err != nil {
-		return fmt.Errorf("set mark %s: %w", name, err)
+		return fmt.Errorf("set mark %s: %w", name, s.full(err))
 	}
 	return nil
 }

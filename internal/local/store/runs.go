@@ -39,7 +39,7 @@ func (s *Store) Create(ctx context.Context, r run.Run) (run.Run, bool, error) {
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return run.Run{}, false, fmt.Errorf("create run %s: the id is taken by a run with another idempotency key", r.ID)
 		}
-		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
+		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, s.full(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) Update(ctx context.Context, r run.Run) (run.Run, error) {
 	res, err := s.q.update.ExecContext(ctx, string(r.Status), unreported(r), r.Revision, body,
 		r.ID, from, r.Key, r.Job, unixNanos(r.CreatedAt))
 	if n, err := rowsAffected(res, err); err != nil {
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, err)
+		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, s.full(err))
 	} else if n == 1 {
 		return r, nil
 	}
@@ -117,7 +117,7 @@ func (s *Store) Update(ctx context.Context, r run.Run) (run.Run, error) {
 	res, err = s.q.updateAll.ExecContext(ctx, r.Job, string(r.Status), unixNanos(r.CreatedAt), unreported(r), r.Revision, body,
 		r.ID, from, r.Key)
 	if n, err := rowsAffected(res, err); err != nil {
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, err)
+		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, s.full(err))
 	} else if n == 0 {
 		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, dispatch.ErrConflict)
 	}

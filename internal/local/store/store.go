@@ -35,6 +35,8 @@ const busyTimeoutMS = 5000
 // Store keeps runs and marks in a SQLite database.
 type Store struct {
 	path string
+	// dir is the folder of the database file, which a full disk names.
+	dir string
 	// w is the only connection that writes: one open connection at most.
 	w *sql.DB
 	// r is a pool of read-only connections.
@@ -49,7 +51,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open run store %s: %w", path, err)
 	}
-	s := &Store{path: path}
+	s := &Store{path: path, dir: filepath.Dir(abs)}
 	// synchronous=NORMAL: in WAL mode a commit is written to the WAL but not
 	// fsynced; the WAL is synced at each checkpoint. The database cannot be
 	// corrupted by a crash, and an application crash loses nothing. A power
@@ -75,15 +77,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.w.SetConnMaxIdleTime(0)
 	if err := s.w.PingContext(ctx); err != nil {
 		s.w.Close()
-		return nil, fmt.Errorf("open run store %s: %w", path, describe(err))
+		return nil, fmt.Errorf("open run store %s: %w", path, s.full(describe(err)))
 	}
 	if err := s.checkWAL(ctx); err != nil {
 		s.w.Close()
-		return nil, fmt.Errorf("open run store %s: %w", path, err)
+		return nil, fmt.Errorf("open run store %s: %w", path, s.full(err))
 	}
 	if err := migrate(ctx, s.w); err != nil {
 		s.w.Close()
-		return nil, fmt.Errorf("open run store %s: %w", path, describe(err))
+		return nil, fmt.Errorf("open run store %s: %w", path, s.full(describe(err)))
 	}
 
 	s.r, err = sql.Open("sqlite", dsn(abs,
@@ -119,7 +121,7 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.w.Close())
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("close run store %s: %w", s.path, err)
+		return fmt.Errorf("close run store %s: %w", s.path, s.full(err))
 	}
 	return nil
 }
