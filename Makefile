@@ -26,8 +26,10 @@ build:
 	done
 
 # The example jobs' binaries: run as local processes, copied into their images.
+EXAMPLES := hello nightly-report thumbnail orders soak
+
 examples:
-	CGO_ENABLED=0 $(GO) build -o jobs/hello/hello ./jobs/hello
+	@for j in $(EXAMPLES); do CGO_ENABLED=0 $(GO) build -o jobs/$$j/$$j ./jobs/$$j || exit 1; done
 
 run: build examples
 	$(BIN)/longshore local --jobs $(JOBS)
@@ -75,4 +77,4 @@ deploy: node_modules/.package-lock.json
 	$(CDK) deploy --app cdk.out $(CDK_ARGS)
 
 clean:
-	rm -rf $(BIN) cdk.out jobs/hello/hello
+	rm -rf $(BIN) cdk.out $(foreach j,$(EXAMPLES),jobs/$(j)/$(j))

@@ -57,9 +57,8 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 		{"soak on Spot stops within the two minutes' notice", "AWS::ECS::TaskDefinition", map[string]any{
 			"Family": "longshore-soak", "Cpu": "2048", "Memory": "4096",
 			"ContainerDefinitions": []any{objectLike(map[string]any{
-				"Image":       "public.ecr.aws/docker/library/busybox:1.36",
+				"Name":        deploy.EssentialContainer,
 				"StopTimeout": 120,
-				"Command":     []any{"sh", "-c", "i=0; while [ $i -lt 21600 ]; do i=$((i+1)); sleep 1; done"},
 			})},
 		}},
 		{"each job's log group with retention", "AWS::Logs::LogGroup", map[string]any{

@@ -27,13 +27,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build longshore:", err)
 		os.Exit(1)
 	}
-	// The example hello job runs its static binary, as `make run` builds it.
-	hello := exec.Command("go", "build", "-o", "../jobs/hello/hello", "../jobs/hello")
-	hello.Env = append(os.Environ(), "CGO_ENABLED=0")
-	hello.Stdout, hello.Stderr = os.Stderr, os.Stderr
-	if err := hello.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the hello example:", err)
-		os.Exit(1)
+	// The example jobs run their static binaries, as `make examples` builds them.
+	for _, j := range []string{"hello", "nightly-report", "thumbnail", "orders", "soak"} {
+		build := exec.Command("go", "build", "-o", "../jobs/"+j+"/"+j, "../jobs/"+j)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build the %s example: %v\n", j, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
