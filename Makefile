@@ -7,16 +7,19 @@ BIN   := bin
 JOBS  ?= jobs
 GOFMT_DIRS := cmd internal jobs functions infra integration
 
-.PHONY: run test lint fuzz reliability build examples bench synth deploy clean
+.PHONY: run test lint fuzz reliability cli build examples bench synth deploy clean
 
 # The Lambdas: bin/lambda/<name>/bootstrap for provided.al2023 on arm64,
 # each under 12 MB (LAMBDA_MAX_BYTES); their sizes are printed.
 LAMBDAS := launcher tracker reconciler api
 LAMBDA_MAX_BYTES := 12000000
 
-build:
+# The command line alone: what `make run` needs.
+cli:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/longshore ./cmd/longshore
+
+build: cli
 	@for f in $(LAMBDAS); do \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" \
 	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
@@ -31,7 +34,7 @@ EXAMPLES := hello nightly-report thumbnail orders soak
 examples:
 	@for j in $(EXAMPLES); do CGO_ENABLED=0 $(GO) build -o jobs/$$j/$$j ./jobs/$$j || exit 1; done
 
-run: build examples
+run: cli examples
 	$(BIN)/longshore local --jobs $(JOBS)
 
 lint:
@@ -58,7 +61,7 @@ fuzz:
 
 # One table of ratios measured in the same run (cmd/longshore-bench), kept in
 # docs/benchmarks.md; then the Go benchmarks of the hot paths.
-bench: build
+bench: cli
 	$(GO) run ./cmd/longshore-bench -bin $(BIN)/longshore -write docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./internal/...
 
