@@ -150,6 +150,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if engErr != nil && cfg.Runner == RunnerContainer {
 		return fmt.Errorf("--runner %s: %w", RunnerContainer, engErr)
 	}
+	if engErr != nil {
+		log.Debug("no container engine", "err", engErr)
+	}
 	if eng != nil {
 		defer eng.Close()
 		runner.container, err = container.New(container.Options{
@@ -412,6 +415,9 @@ func banner(w io.Writer, cfg Config, a Addrs, cat *job.Catalog, sched *scheduler
 	case cfg.Runner == RunnerProcess:
 	case eng != nil:
 		fmt.Fprintf(w, "container engine: %s (API %s), network %s\n", eng.Host(), eng.APIVersion(), cfg.Network)
+	case cfg.Runner == RunnerAuto && errors.Is(engErr, container.ErrNoEngine):
+		// The full error, with each socket's own, is in the log.
+		fmt.Fprintln(w, "container engine: none answers (set DOCKER_HOST, or start Docker or `podman system service`); jobs run as processes")
 	case cfg.Runner == RunnerAuto:
 		fmt.Fprintf(w, "container engine: none, jobs run as processes (%v)\n", engErr)
 	}
