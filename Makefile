@@ -51,7 +51,7 @@ test: lint node_modules/.package-lock.json
 
 # The reliability checks at full size: a burst of 10,000 triggers against a throttled runner.
 reliability:
-	LONGSHORE_BURST=10000 $(GO) test -count=1 -v -run 'TestABurst|TestEveryTrigger' ./internal/dispatch/
+	LONGSHORE_BURST=10000 $(GO) test -count=1 -v -run 'TestABurst|TestEveryTrigger' ./internal/dispatch/ ./internal/aws/host/
 	LONGSHORE_CRASH_ROUNDS=30 LONGSHORE_CRASH_BURST=16 LONGSHORE_REQUIRE_ALL=1 $(GO) test -count=1 -v -timeout 20m \
 	  -run 'TestKill9AtRandomMoments|TestAFullDisk|TestRunsWrittenUntilTheDiskIsFull' ./integration/ ./internal/local/store/
 
