@@ -572,3 +572,32 @@ func TestASkippedRunIsRecordedOnceAndReported(t *testing.T) {
 		t.Errorf("second Skip made run %s; %d runs, %d reports, %d tasks", b.ID, len(w.store.Runs()), len(w.notes.Reports()), w.runner.Count())
 	}
 }
+
+// cancellingRunner cancels the run whose task it is starting, as a user's
+// stop arriving at that moment would.
+type cancellingRunner struct {
+	*fake.Runner
+	svc **dispatch.Service
+}
+
+func (c cancellingRunner) Start(ctx context.Context, t dispatch.Task) (string, error) {
+	if _, err := (*c.svc).Stop(ctx, t.Run.ID, run.StopCancel); err != nil {
+		return "", err
+	}
+	return c.Runner.Start(ctx, t)
+}
+
+func TestARunCancelledWhileItsTaskStartsHasTheTaskStopped(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	var svc *dispatch.Service
+	svc = dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: cancellingRunner{w.runner, &svc}, Notifier: w.notes,
+		Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	got, err := svc.Launch(ctx, invoke("hello", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, ok := w.runner.Task(got.Run.ID)
+	if got.Run.Status != run.StatusCancelled || !ok || task.Stopped == "" {
+		t.Errorf("run %s, task started %v and stopped %q; want cancelled with its task stopped", got.Run.Status, ok, task.Stopped)
+	}
+}

@@ -129,38 +129,38 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run
 			return r, err
 		}
 	}
-	r, err := s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
-		switch {
-		case r.Status == run.StatusQueued:
-			r.Status = run.StatusStarting
-			return true, nil
-		case resumable(*r):
-			return false, nil
-		}
-		return false, errAlreadyStarted
-	})
-	if errors.Is(err, errAlreadyStarted) {
-		return r, nil
+	if !resumable(r) {
+		return r, nil // started meanwhile
 	}
-	if err != nil {
-		return r, err
-	}
+	// The task is started from the queued run and recorded in one write:
+	// should this stop in between, the run is still queued (or starting
+	// without a task), and starting it again finds the same task, since
+	// Start is idempotent per run.
 	ref, err := s.d.Runner.Start(ctx, Task{Run: r, Job: spec, Env: Environment(spec, r), Command: r.Command})
 	if err != nil {
 		return s.startFailed(ctx, spec, r, err)
 	}
-	r, err = s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+	r, err = s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
 		if r.TaskRef != "" || r.Status.Terminal() {
 			return false, nil
 		}
 		r.TaskRef = ref
+		if r.Status == run.StatusQueued {
+			r.Status = run.StatusStarting
+		}
 		return true, nil
 	})
 	if err != nil {
 		return r, err
 	}
 	s.d.Log.Info("run started", "run", r.ID, "job", r.Job, "attempt", r.Attempt, "task", ref)
-	if r.StopReq != run.StopNone && !r.Status.Terminal() {
+	switch {
+	case r.Status.Terminal() && r.TaskRef != ref:
+		// The run was cancelled while its task was starting.
+		if err := s.d.Runner.Stop(ctx, ref, "the run was cancelled while its task started"); err != nil {
+			return r, fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
+		}
+	case r.StopReq != run.StopNone && !r.Status.Terminal():
 		// A stop was asked for while the task was being started.
 		if err := s.d.Runner.Stop(ctx, ref, stopWords(r.StopReq)); err != nil {
 			return r, fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
@@ -168,8 +168,6 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run
 	}
 	return r, nil
 }
-
-var errAlreadyStarted = errors.New("run already started")
 
 // admit applies the job's concurrency policy to a queued run. It returns
 // false when the run was skipped (and is now cancelled, saying why).
@@ -213,6 +211,9 @@ func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, st
 	var se *StartError
 	if !errors.As(startErr, &se) {
 		se = &StartError{Transient: true, Reason: "start task", Err: startErr}
+	}
+	if se.Transient && r.Status == run.StatusQueued {
+		return r, fmt.Errorf("start run %s of %s: %w", r.ID, r.Job, se)
 	}
 	if se.Transient {
 		back, err := s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {

@@ -69,6 +69,25 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*run.Run) (
 	return run.Run{}, fmt.Errorf("update run %s: %w %d times in a row", id, ErrConflict, maxConflicts)
 }
 
+// mutateFrom is mutate starting from r as last read: when nobody changed
+// the run since, the read is spared; on a conflict it reads and tries again.
+func (s *Service) mutateFrom(ctx context.Context, r run.Run, change func(*run.Run) (bool, error)) (run.Run, error) {
+	next := r
+	ok, err := change(&next)
+	if err != nil || !ok {
+		return r, err
+	}
+	next.UpdatedAt = s.d.Now()
+	stored, err := s.d.Store.Update(ctx, next)
+	switch {
+	case err == nil:
+		return stored, nil
+	case errors.Is(err, ErrConflict):
+		return s.mutate(ctx, r.ID, change)
+	}
+	return r, fmt.Errorf("update run %s: %w", r.ID, err)
+}
+
 // active lists a job's runs that have not finished.
 func (s *Service) active(ctx context.Context, jobName string) ([]run.Run, error) {
 	var out []run.Run

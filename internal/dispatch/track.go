@@ -71,7 +71,7 @@ func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 	if err := s.d.Notifier.Notify(ctx, r); err != nil {
 		return r, fmt.Errorf("notify the end of run %s: %w", r.ID, err)
 	}
-	return s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) {
+	return s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
 		if r.Notified {
 			return false, nil
 		}
@@ -98,7 +98,7 @@ func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) 
 	if err != nil {
 		return prev, fmt.Errorf("create attempt %d of run %s: %w", d.Attempt, prev.ID, err)
 	}
-	prev, err = s.mutate(ctx, prev.ID, func(r *run.Run) (bool, error) {
+	prev, err = s.mutateFrom(ctx, prev, func(r *run.Run) (bool, error) {
 		if r.NextRunID != "" {
 			return false, nil
 		}
