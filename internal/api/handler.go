@@ -96,7 +96,7 @@ func NewHandler(o Options) http.Handler {
 	h := &handler{o: o}
 	mux := http.NewServeMux()
 	mux.HandleFunc(invocationPath, h.method(http.MethodPost, h.invoke))
-	mux.HandleFunc("/v1/runs", h.methods(map[string]http.HandlerFunc{http.MethodGet: h.list, http.MethodPost: h.start}))
+	mux.HandleFunc("/v1/runs", Methods(map[string]http.HandlerFunc{http.MethodGet: h.list, http.MethodPost: h.start}))
 	mux.HandleFunc("/v1/runs/{id}", h.method(http.MethodGet, h.get))
 	mux.HandleFunc("/v1/runs/{id}/logs", h.method(http.MethodGet, h.logs))
 	mux.HandleFunc("/v1/runs/{id}/stop", h.method(http.MethodPost, h.stop))
@@ -125,10 +125,12 @@ func apiPath(p string) bool {
 }
 
 func (h *handler) method(m string, f http.HandlerFunc) http.HandlerFunc {
-	return h.methods(map[string]http.HandlerFunc{m: f})
+	return Methods(map[string]http.HandlerFunc{m: f})
 }
 
-func (h *handler) methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
+// Methods routes a request by its method, answering any other method with
+// a JSON 405 that lists the allowed ones (Go's mux answers in plain text).
+func Methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, ok := fs[r.Method]
 		if !ok {
@@ -136,6 +138,7 @@ func (h *handler) methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
 			for m := range fs {
 				allowed = append(allowed, m)
 			}
+			slices.Sort(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
 			return

@@ -52,7 +52,7 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 	}{
 		{"throughput", func() ([]Row, error) { r, err := Throughput(ctx, o.Bin, n, conc); return []Row{r}, err }},
 		{"trigger latency", func() ([]Row, error) { return Latency(ctx, o.Bin, jobs, samples) }},
-		{"schedule firing", func() ([]Row, error) { return Firing(ctx, o.Bin, jobs, o.Quick) }},
+		{"schedule firing", func() ([]Row, error) { return Firing(ctx, o.Bin, jobs) }},
 		{"memory", func() ([]Row, error) { return Memory(ctx, o.Bin, 100, 1000) }},
 		{"burst drain", func() ([]Row, error) { return Burst(ctx, burst) }},
 		{"calls and cost", func() ([]Row, error) { return Calls(ctx) }},

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/longshore/longshore/internal/api"
 )
 
 // engine is a running `longshore local` started for a measurement.
@@ -29,8 +31,29 @@ type engine struct {
 
 var endpointRe = regexp.MustCompile(`(runs API and Lambda invoke|S3 endpoint|SQS endpoint):\s+(http://\S+)`)
 
-// startEngine starts bin with a fresh data folder on free loopback ports.
-func startEngine(bin, jobs string, extra ...string) (*engine, error) {
+// startEngine writes the job files (name -> job.yaml) to a jobs folder and
+// starts bin on it with a fresh data folder on free loopback ports; stop
+// removes both folders.
+func startEngine(bin string, files map[string]string) (*engine, *api.Client, error) {
+	jobs, err := writeJobs(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := launchEngine(bin, jobs)
+	if err != nil {
+		os.RemoveAll(jobs)
+		return nil, nil, err
+	}
+	c, err := api.NewClient(e.api)
+	if err != nil {
+		e.stop()
+		return nil, nil, err
+	}
+	return e, c, nil
+}
+
+// launchEngine starts bin on the jobs folder with a fresh data folder.
+func launchEngine(bin, jobs string, extra ...string) (*engine, error) {
 	data, err := os.MkdirTemp("", "longshore-bench-data-")
 	if err != nil {
 		return nil, err
@@ -97,6 +120,7 @@ func (e *engine) stop() {
 		<-e.exited
 	}
 	os.RemoveAll(e.data)
+	os.RemoveAll(e.jobs)
 	e.stderr.Close()
 	os.Remove(e.stderr.Name())
 }

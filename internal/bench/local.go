@@ -21,19 +21,11 @@ import (
 // each from submit to its exit code recorded, against the same n commands
 // started by `xargs -P concurrency` (the fork/exec floor).
 func Throughput(ctx context.Context, bin string, n, concurrency int) (Row, error) {
-	jobs, err := writeJobs(map[string]string{"trivial": "local: {command: [true]}\n"})
-	if err != nil {
-		return Row{}, err
-	}
-	e, err := startEngine(bin, jobs)
+	e, c, err := startEngine(bin, map[string]string{"trivial": "local: {command: [true]}\n"})
 	if err != nil {
 		return Row{}, err
 	}
 	defer e.stop()
-	c, err := api.NewClient(e.api)
-	if err != nil {
-		return Row{}, err
-	}
 	// Warm up: the first run pays for lazy set-up.
 	if _, err := c.Start(ctx, api.RunRequest{Job: "trivial", WaitSeconds: 60}); err != nil {
 		return Row{}, err
@@ -92,19 +84,11 @@ func Latency(ctx context.Context, bin string, jobsInCatalog, samples int) ([]Row
 	for i := range jobsInCatalog - 1 {
 		files[fmt.Sprintf("job-%04d", i)] = fmt.Sprintf("local: {command: [true]}\ntriggers:\n  - s3: {prefix: other-%04d/}\n  - sqs: {queue: q-%04d}\n  - schedule: cron(%d %d * * ? *)\n", i, i, i%60, i%24)
 	}
-	jobs, err := writeJobs(files)
-	if err != nil {
-		return nil, err
-	}
-	e, err := startEngine(bin, jobs)
+	e, c, err := startEngine(bin, files)
 	if err != nil {
 		return nil, err
 	}
 	defer e.stop()
-	c, err := api.NewClient(e.api)
-	if err != nil {
-		return nil, err
-	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(e.s3); o.UsePathStyle = true })
 	sqsc := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.sqs) })

@@ -12,24 +12,16 @@ import (
 // Firing puts every job of an n-job catalog on rate(1 minute), waits for
 // the next minute, and measures how late each run started after its
 // scheduled minute.
-func Firing(ctx context.Context, bin string, n int, quick bool) ([]Row, error) {
+func Firing(ctx context.Context, bin string, n int) ([]Row, error) {
 	files := map[string]string{}
 	for i := range n {
 		files[fmt.Sprintf("tick-%04d", i)] = "local: {command: [true]}\ntriggers:\n  - schedule: rate(1 minute)\n"
 	}
-	jobs, err := writeJobs(files)
-	if err != nil {
-		return nil, err
-	}
-	e, err := startEngine(bin, jobs)
+	e, c, err := startEngine(bin, files)
 	if err != nil {
 		return nil, err
 	}
 	defer e.stop()
-	c, err := api.NewClient(e.api)
-	if err != nil {
-		return nil, err
-	}
 	deadline := time.Now().Add(2*time.Minute + 30*time.Second)
 	var late []time.Duration
 	for time.Now().Before(deadline) {
@@ -87,22 +79,14 @@ func allRuns(ctx context.Context, c *api.Client) ([]api.Run, error) {
 // Memory measures the engine's resident memory with `running` runs going
 // and `finished` runs stored.
 func Memory(ctx context.Context, bin string, running, finished int) ([]Row, error) {
-	jobs, err := writeJobs(map[string]string{
+	e, c, err := startEngine(bin, map[string]string{
 		"trivial": "local: {command: [true]}\n",
 		"sleeper": "local: {command: [sleep, '60']}\n",
 	})
 	if err != nil {
 		return nil, err
 	}
-	e, err := startEngine(bin, jobs)
-	if err != nil {
-		return nil, err
-	}
 	defer e.stop()
-	c, err := api.NewClient(e.api)
-	if err != nil {
-		return nil, err
-	}
 	idle := rssKiB(e.pid())
 	var wg sync.WaitGroup
 	work := make(chan struct{})

@@ -103,11 +103,11 @@ func New(o Options) http.Handler {
 		s.o.LogPages = 32
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/runs", methods(map[string]http.HandlerFunc{http.MethodGet: s.list, http.MethodPost: s.start}))
-	mux.HandleFunc("/v1/runs/{id}", methods(map[string]http.HandlerFunc{http.MethodGet: s.get}))
-	mux.HandleFunc("/v1/runs/{id}/logs", methods(map[string]http.HandlerFunc{http.MethodGet: s.readLogs}))
-	mux.HandleFunc("/v1/runs/{id}/stop", methods(map[string]http.HandlerFunc{http.MethodPost: s.stop}))
-	mux.HandleFunc("/v1/jobs", methods(map[string]http.HandlerFunc{http.MethodGet: s.jobs}))
+	mux.HandleFunc("/v1/runs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.list, http.MethodPost: s.start}))
+	mux.HandleFunc("/v1/runs/{id}", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.get}))
+	mux.HandleFunc("/v1/runs/{id}/logs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.readLogs}))
+	mux.HandleFunc("/v1/runs/{id}/stop", api.Methods(map[string]http.HandlerFunc{http.MethodPost: s.stop}))
+	mux.HandleFunc("/v1/jobs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.jobs}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -150,22 +150,6 @@ func loopbackHost(hostport string) bool {
 // apiPath tells whether a path belongs to the API rather than to the UI.
 func apiPath(p string) bool {
 	return p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/healthz" || strings.HasPrefix(p, "/healthz/")
-}
-
-func methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		f, ok := fs[r.Method]
-		if !ok {
-			allowed := make([]string, 0, len(fs))
-			for m := range fs {
-				allowed = append(allowed, m)
-			}
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
-			return
-		}
-		f(w, r)
-	}
 }
 
 // start serves POST /v1/runs through the launcher's direct invoke.
