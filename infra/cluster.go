@@ -39,6 +39,16 @@ func NewCluster(scope constructs.Construct, id string, props *ClusterProps) *Clu
 	return &Cluster{Construct: c, Cluster: cluster, name: props.Prefix}
 }
 
+// ContainerInstanceArns is the ARN pattern of this cluster's container
+// instances, the resource ListTasks is authorized on.
+func (c *Cluster) ContainerInstanceArns() *string {
+	return awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ecs"),
+		Resource:     jsii.String("container-instance"),
+		ResourceName: jsii.String(c.name + "/*"),
+	})
+}
+
 // TaskArns is the ARN pattern of every task of this cluster, the resource
 // of StopTask, DescribeTasks and TagResource.
 func (c *Cluster) TaskArns() *string {

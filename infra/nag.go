@@ -39,6 +39,10 @@ func suppressNagFindings(s *LongshoreStack, cfg Config) {
 				"ecs:CreateAction = RunTask.",
 			regex(`^`+arn(`ecs:<AWS::Region>:<AWS::AccountId>:task/`+prefix+`/\*$`)))
 		suppress(role, "AwsSolutions-IAM5",
+			"ListTasks, which finds a run's task by its startedBy, is authorized on container instances, which Fargate "+
+				"makes and names: this cluster's only (container-instance/<cluster>/*), conditioned on ecs:cluster too.",
+			regex(`^`+arn(`ecs:<AWS::Region>:<AWS::AccountId>:container-instance/`+prefix+`/\*$`)))
+		suppress(role, "AwsSolutions-IAM5",
 			"A payload too large for ECS overrides is one object per run, payloads/<job>/<run id>.json (deploy.PayloadKey), "+
 				"whose key exists only once the run does; PutObject only, below payloads/ of the stack's own payload bucket.",
 			regex(`^Resource::<BucketsPayloads[0-9A-F]+\.Arn>/payloads/\*$`))

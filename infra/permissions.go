@@ -65,11 +65,14 @@ func (g *Grants) RunTasks(role awsiam.IRole) {
 		[]*string{g.Payloads.ArnForObjects(jsii.String("payloads/*"))}, nil))
 }
 
-// StopAndDescribeTasks lets a role stop and describe this cluster's tasks.
+// StopAndDescribeTasks lets a role stop, describe and list this cluster's
+// tasks. ListTasks (finding a run's task by its startedBy) is authorized on
+// container instances: this cluster's, and only for this cluster.
 func (g *Grants) StopAndDescribeTasks(role awsiam.IRole) {
+	inCluster := map[string]interface{}{"ArnEquals": map[string]interface{}{"ecs:cluster": g.Cluster.Cluster.ClusterArn()}}
 	role.AddToPrincipalPolicy(statement("StopAndDescribeClusterTasks", []string{"ecs:StopTask", "ecs:DescribeTasks"},
-		[]*string{g.Cluster.TaskArns()},
-		map[string]interface{}{"ArnEquals": map[string]interface{}{"ecs:cluster": g.Cluster.Cluster.ClusterArn()}}))
+		[]*string{g.Cluster.TaskArns()}, inCluster))
+	role.AddToPrincipalPolicy(statement("ListClusterTasks", []string{"ecs:ListTasks"}, []*string{g.Cluster.ContainerInstanceArns()}, inCluster))
 }
 
 // Notify lets a role report finished runs: put events on the results bus,

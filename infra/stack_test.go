@@ -153,12 +153,12 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 				"MetricNamespace": "Longshore/longshore", "MetricName": "RunsFailed", "MetricValue": "1",
 			})},
 		}},
-		{"the tracker gets this cluster's tasks running and stopped", "AWS::Events::Rule", map[string]any{
+		{"the tracker gets this cluster's stopped tasks", "AWS::Events::Rule", map[string]any{
 			"EventPattern": map[string]any{
 				"source": []any{"aws.ecs"}, "detail-type": []any{"ECS Task State Change"},
 				"detail": map[string]any{
 					"clusterArn": []any{map[string]any{"Fn::GetAtt": []any{d.logicalID(d.stack.Cluster.Cluster), "Arn"}}},
-					"lastStatus": []any{"RUNNING", "STOPPED"},
+					"lastStatus": []any{"STOPPED"},
 				},
 			},
 			"Targets": []any{objectLike(map[string]any{

@@ -41,12 +41,15 @@ func NewTracking(scope constructs.Construct, id string, props *TrackingProps) *T
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.ecs"),
 			DetailType: jsii.Strings("ECS Task State Change"),
-			// Only the changes that move a run: a task running, a task
-			// stopped. The PROVISIONING..DEPROVISIONING steps in between
-			// would each invoke the tracker for nothing.
+			// Only a task's end: a run is written when it is created and
+			// when its task stops. The steps in between (PROVISIONING ..
+			// RUNNING .. DEPROVISIONING) would each cost an invocation, a
+			// read and a write per run; the api function reads a started
+			// run's live state from ECS when asked for it instead, and the
+			// reconciler looks at runs that stay quiet.
 			Detail: &map[string]interface{}{
 				"clusterArn": []*string{props.ClusterArn},
-				"lastStatus": jsii.Strings("RUNNING", "STOPPED"),
+				"lastStatus": jsii.Strings("STOPPED"),
 			},
 		},
 	})

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +79,34 @@ type deployment struct {
 	aws   *awsfake.Server
 	store *dynamo.Store
 	env   []string
+	// dynamo counts the functions' DynamoDB calls by operation.
+	dynamo *callCounter
+}
+
+// callCounter passes requests on to a server and counts them by their
+// X-Amz-Target operation.
+type callCounter struct {
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := r.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndexByte(op, '.')+1:]
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
+	c.proxy.ServeHTTP(w, r)
+}
+
+// take returns the counts so far and starts again from zero.
+func (c *callCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = map[string]int{}
+	return out
 }
 
 func newDeployment(t *testing.T) *deployment {
@@ -83,13 +115,20 @@ func newDeployment(t *testing.T) *deployment {
 	client := dynamotest.Client(endpoint)
 	table := dynamotest.CreateTable(t, client)
 	fake := awsfake.New(t)
-	return &deployment{t: t, aws: fake, store: dynamo.New(client, dynamo.Options{Table: table}), env: []string{
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &callCounter{proxy: httputil.NewSingleHostReverseProxy(target), calls: map[string]int{}}
+	counted := httptest.NewServer(counter)
+	t.Cleanup(counted.Close)
+	return &deployment{t: t, aws: fake, dynamo: counter, store: dynamo.New(client, dynamo.Options{Table: table}), env: []string{
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=" + awsfake.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + awsfake.SecretAccessKey,
 		"AWS_SESSION_TOKEN=token",
 		"AWS_ENDPOINT_URL=" + fake.URL,
-		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + counted.URL,
 		deploy.EnvPrefix + "=longshore",
 		deploy.EnvCluster + "=" + lambdaCluster,
 		deploy.EnvSubnets + "=subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002",
@@ -146,12 +185,17 @@ func fixtureEvent(t *testing.T, name string, edit func(ev map[string]any)) []byt
 	return b
 }
 
-// taskEvent is an ECS fixture about the task of run r.
-func taskEvent(t *testing.T, name string, r run.Run) []byte {
-	return fixtureEvent(t, name, func(ev map[string]any) {
-		d := ev["detail"].(map[string]any)
-		d["startedBy"], d["taskArn"], d["clusterArn"] = "longshore:"+r.ID, r.TaskRef, lambdaCluster
-		ev["resources"] = []any{r.TaskRef}
+// taskEvent is an ECS fixture about the task of run r: the task RunTask
+// started for it (the run records its task only from the task's events).
+func (d *deployment) taskEvent(name string, r run.Run) []byte {
+	task, ok := d.aws.Task(r.ID)
+	if !ok {
+		d.t.Fatalf("no task was started for run %s", r.ID)
+	}
+	return fixtureEvent(d.t, name, func(ev map[string]any) {
+		detail := ev["detail"].(map[string]any)
+		detail["startedBy"], detail["taskArn"], detail["clusterArn"] = "longshore:"+r.ID, task, lambdaCluster
+		ev["resources"] = []any{task}
 	})
 }
 
@@ -200,8 +244,8 @@ func TestLambdaLauncherTurnsEveryTriggerIntoOneTask(t *testing.T) {
 			t.Errorf("%d RunTask calls, want 1", n)
 		}
 		r := d.run(id)
-		if r.Status != run.StatusStarting || !strings.HasPrefix(r.TaskRef, "arn:aws:ecs:") || r.Key != "nightly-report/schedule/2026-11-22T02:00Z" {
-			t.Errorf("stored run %s task %q key %q", r.Status, r.TaskRef, r.Key)
+		if r.Status != run.StatusStarting || r.Key != "nightly-report/schedule/2026-11-22T02:00Z" {
+			t.Errorf("stored run %s key %q", r.Status, r.Key)
 		}
 	})
 
@@ -307,7 +351,7 @@ func TestLambdaTrackerReportsEachOutcomeOnce(t *testing.T) {
 	}
 	track := func(name string, r run.Run) handler.TrackResult {
 		var res handler.TrackResult
-		tracker.ok(taskEvent(t, name, r), &res)
+		tracker.ok(d.taskEvent(name, r), &res)
 		return res
 	}
 
@@ -422,8 +466,10 @@ func TestLambdaReconcilerRepairsWhatEventsMissed(t *testing.T) {
 	age(lost, 15*time.Minute) // quiet for longer than the reconciler waits, within its 30m timeout
 	late := launch(`{"job": "hello"}`)
 	age(late, 6*time.Minute) // hello's timeout is 5m
-	// ECS still knows the late task: it is running.
-	d.aws.Describe(late.TaskRef, map[string]any{"taskArn": late.TaskRef, "clusterArn": lambdaCluster, "lastStatus": "RUNNING",
+	// ECS still knows the late task: it is running. (The run has not
+	// recorded it: no event came.)
+	lateTask, _ := d.aws.Task(late.ID)
+	d.aws.Describe(lateTask, map[string]any{"taskArn": lateTask, "clusterArn": lambdaCluster, "lastStatus": "RUNNING",
 		"startedBy": "longshore:" + late.ID, "version": 3, "containers": []any{map[string]any{"name": "app", "lastStatus": "RUNNING"}}})
 
 	var res handler.ReconcileResult
@@ -439,7 +485,7 @@ func TestLambdaReconcilerRepairsWhatEventsMissed(t *testing.T) {
 		t.Errorf("result event %v", ev)
 	}
 	stops := d.aws.Calls("StopTask")
-	if len(stops) != 1 || stops[0].Body["task"] != late.TaskRef || !strings.Contains(stops[0].Body["reason"].(string), "timeout") {
+	if len(stops) != 1 || stops[0].Body["task"] != lateTask || !strings.Contains(stops[0].Body["reason"].(string), "timeout") {
 		t.Errorf("StopTask %v", stops)
 	}
 	if got := d.run(late.ID); got.StopReq != run.StopTimeout {
@@ -457,14 +503,22 @@ func TestLambdaAPIServesTheCLI(t *testing.T) {
 		apiFn.ok(b, out)
 	}
 
+	// The task runs: the run is shown as ECS has it, without a write.
+	task, _ := d.aws.Task(started.ID)
+	d.aws.Describe(task, map[string]any{"taskArn": task, "clusterArn": lambdaCluster, "lastStatus": "RUNNING",
+		"startedBy": "longshore:" + started.ID, "startedAt": 1795939200, "version": 2,
+		"containers": []any{map[string]any{"name": "app", "lastStatus": "RUNNING"}}})
 	var got api.Run
 	call(handler.APIRequest{Op: handler.OpGet, ID: started.ID}, &got)
-	if got.ID != started.ID || got.Status != run.StatusStarting || got.TaskRef == "" {
+	if got.ID != started.ID || got.Status != run.StatusRunning || got.TaskRef != task || got.StartedAt == nil {
 		t.Errorf("get %+v", got)
+	}
+	if stored := d.run(started.ID); stored.Status != run.StatusStarting || stored.Revision != 1 {
+		t.Errorf("the get wrote the run: %s at revision %d", stored.Status, stored.Revision)
 	}
 	var list api.RunList
 	call(handler.APIRequest{Op: handler.OpList, Job: "hello"}, &list)
-	if len(list.Runs) != 1 || list.Runs[0].ID != started.ID {
+	if len(list.Runs) != 1 || list.Runs[0].ID != started.ID || list.Runs[0].Status != run.StatusRunning {
 		t.Errorf("list %+v", list)
 	}
 	var page handler.LogsPage
@@ -502,5 +556,47 @@ func TestLambdaColdStartNamesTheMissingVariable(t *testing.T) {
 	}
 	if f.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(f.stderr.String(), deploy.EnvSubnets+" is not set") {
 		t.Errorf("exit %d, output %q", f.cmd.ProcessState.ExitCode(), f.stderr.String())
+	}
+}
+
+// A successful run, as the deployed functions make it: the launcher's
+// invoke, the tracker's task-stopped event (the only task event the rule
+// delivers). Every billable call they make is counted at the fakes.
+func TestLambdaASuccessfulRunMakesFourBillableCallsBeyondRunTask(t *testing.T) {
+	d := newDeployment(t)
+	launcher, tracker := d.start("launcher"), d.start("tracker")
+	d.dynamo.take()
+	var resp api.RunResponse
+	launcher.ok([]byte(`{"job": "hello"}`), &resp)
+	r := d.run(resp.ID)
+	var res handler.TrackResult
+	tracker.ok(d.taskEvent("ecs-task-stopped-exit-0.json", r), &res)
+	if res.Status != run.StatusSucceeded {
+		t.Fatalf("tracked %+v, want succeeded", res)
+	}
+
+	billable := map[string]int{}
+	for op, n := range d.dynamo.take() {
+		billable["dynamodb:"+op] += n
+	}
+	for _, op := range []string{"PutEvents", "SendMessage", "SendTaskSuccess", "SendTaskFailure", "PutObject"} {
+		if n := len(d.aws.Calls(op)); n > 0 {
+			billable[op] += n
+		}
+	}
+	total := 0
+	for _, n := range billable {
+		total += n
+	}
+	t.Logf("billable calls beyond RunTask: %v; free ECS calls: ListTasks %d, DescribeTasks %d",
+		billable, len(d.aws.Calls("ListTasks")), len(d.aws.Calls("DescribeTasks")))
+	if n := len(d.aws.Calls("RunTask")); n != 1 {
+		t.Errorf("%d RunTask calls, want 1", n)
+	}
+	if total != 4 {
+		t.Errorf("%d billable calls beyond RunTask (%v), want 4: the run created, read and finished, its result published", total, billable)
+	}
+	if got := d.run(r.ID); got.Status != run.StatusSucceeded || !got.Notified || got.TaskRef == "" {
+		t.Errorf("stored run %s, notified %v, task %q", got.Status, got.Notified, got.TaskRef)
 	}
 }

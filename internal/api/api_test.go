@@ -190,7 +190,7 @@ func TestAStartCanWaitForTheExitCode(t *testing.T) {
 	go func() {
 		for {
 			runs := w.store.Runs()
-			if len(runs) == 1 && runs[0].TaskRef != "" {
+			if _, started := w.runner.Task(firstID(runs)); started {
 				code := 7
 				ts := w.runner.SetState(runs[0].ID, run.TaskState{Phase: run.PhaseStopped, StopCode: run.StopCodeEssentialExited,
 					Containers: []run.Container{{Name: "app", ExitCode: &code}}})
@@ -240,4 +240,12 @@ func TestTheLambdaInvokeAPIWorksWithTheSDK(t *testing.T) {
 	if n := len(w.store.Runs()); n != 2 {
 		t.Errorf("%d runs, want 2 (one per good invoke)", n)
 	}
+}
+
+// firstID is the id of the only run, or "" when there is not exactly one.
+func firstID(runs []run.Run) string {
+	if len(runs) != 1 {
+		return ""
+	}
+	return runs[0].ID
 }

@@ -124,8 +124,10 @@ type countingNotifier struct{ c *counting }
 func (n countingNotifier) Notify(context.Context, run.Run) error { n.c.add("notify"); return nil }
 
 // Calls counts the operations one successful run costs the core's ports —
-// a direct invoke, the task's RUNNING and STOPPED events — and prices them
-// as the AWS adapters make them.
+// a direct invoke, then the task's STOPPED event (the only task event the
+// deployed rule delivers) — and prices them as the AWS adapters make them.
+// integration's TestLambdaASuccessfulRunMakesFourBillableCallsBeyondRunTask
+// counts the same run at the fakes, through the real function binaries.
 func Calls(ctx context.Context) ([]Row, error) {
 	cat, err := oneJob("work")
 	if err != nil {
@@ -141,19 +143,19 @@ func Calls(ctx context.Context) ([]Row, error) {
 		return nil, err
 	}
 	code := 0
-	for _, ts := range []run.TaskState{{Phase: run.PhaseRunning}, {Phase: run.PhaseStopped, StopCode: run.StopCodeEssentialExited,
-		Containers: []run.Container{{Name: "app", ExitCode: &code}}}} {
-		if _, err := svc.Observe(ctx, runner.SetState(l.Run.ID, ts)); err != nil {
-			return nil, err
-		}
+	stopped := run.TaskState{Phase: run.PhaseStopped, StopCode: run.StopCodeEssentialExited,
+		Containers: []run.Container{{Name: "app", ExitCode: &code}}}
+	if _, err := svc.Observe(ctx, runner.SetState(l.Run.ID, stopped)); err != nil {
+		return nil, err
 	}
-	// The DynamoDB adapter makes a create two conditional writes (the key's
-	// claim, then the run); every other store operation is one request.
-	writes := 2*c.counts["store.Create"] + c.counts["store.Update"]
+	// The DynamoDB adapter creates a run whose id derives from its key (as
+	// every run the core makes) with one conditional write; every other
+	// store operation is one request.
+	writes := c.counts["store.Create"] + c.counts["store.Update"]
 	reads := c.counts["store.Get"] + c.counts["store.List"]
 	events := c.counts["notify"]
-	invocations := 3 // the launcher once, the tracker for RUNNING and for STOPPED
-	beyond := writes + reads + events + invocations
+	invocations := 2 // the launcher, the tracker for the task's end
+	calls := writes + reads + events
 	// Public us-east-1 prices: DynamoDB on-demand $0.625 per million write
 	// units and $0.125 per million read units (a run item is 1-2 KB: two
 	// write units a write); EventBridge custom events $1.00 per million;
@@ -167,9 +169,10 @@ func Calls(ctx context.Context) ([]Row, error) {
 	perMillion := lambda + dynamo + eventbridge
 	sfn := 3 * 25.0
 	return []Row{{
-		Name:   "AWS calls per successful run, beyond RunTask",
-		Value:  fmt.Sprintf("%d (%d DynamoDB writes, %d reads, %d PutEvents, %d Lambda invocations)", beyond, writes, reads, events, invocations),
-		Target: "<= 4", Met: beyond <= 4,
+		Name: "AWS API calls per successful run, beyond RunTask",
+		Value: fmt.Sprintf("%d (%d DynamoDB writes, %d read, %d PutEvents), made in %d Lambda invocations (priced below)",
+			calls, writes, reads, events, invocations),
+		Target: "<= 4", Met: calls <= 4,
 	}, {
 		Name:     "control-plane cost per million runs",
 		Value:    fmt.Sprintf("$%.2f", perMillion),

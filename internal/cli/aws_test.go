@@ -113,9 +113,11 @@ func TestTheRunCommandsWorkAgainstADeployment(t *testing.T) {
 	e, l := newDeployment(t)
 	go func() {
 		for {
-			if runs := e.store.Runs(); len(runs) == 1 && runs[0].TaskRef != "" {
-				e.finish(t, runs[0].ID, 3)
-				return
+			if runs := e.store.Runs(); len(runs) == 1 {
+				if _, started := e.runner.Task(runs[0].ID); started {
+					e.finish(t, runs[0].ID, 3)
+					return
+				}
 			}
 			time.Sleep(time.Millisecond)
 		}

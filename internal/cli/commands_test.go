@@ -190,6 +190,7 @@ func TestCompletionOffersJobNamesAndRunIDsFromTheEngine(t *testing.T) {
 	e := newEngine(t, false)
 	done := e.start(t, "hello")
 	e.finish(t, done, 3)
+	e.clock.Advance(time.Second)
 	going := e.start(t, "hello")
 	tests := []struct {
 		name string

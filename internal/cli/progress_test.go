@@ -63,7 +63,12 @@ func TestRunWaitFollowsTheRunWithTheProgressAsked(t *testing.T) {
 			e := newEngine(t, false)
 			go func() {
 				for {
-					if runs := e.store.Runs(); len(runs) == 1 && runs[0].TaskRef != "" {
+					runs := e.store.Runs()
+					if len(runs) != 1 {
+						time.Sleep(5 * time.Millisecond)
+						continue
+					}
+					if _, started := e.runner.Task(runs[0].ID); started {
 						time.Sleep(300 * time.Millisecond)
 						e.finish(t, runs[0].ID, 3)
 						return

@@ -38,6 +38,7 @@ type fakeEngine struct {
 	svc    *dispatch.Service
 	store  *fake.Store
 	runner *fake.Runner
+	clock  *fake.Clock
 }
 
 // nextReport is when the nightly report fires next: 03:00 in Berlin.
@@ -57,6 +58,7 @@ func newEngine(t *testing.T, withUI bool) *fakeEngine {
 	n := 0
 	var mu sync.Mutex
 	clock := fake.NewClock(now.Add(-time.Hour))
+	e.clock = clock
 	e.svc = dispatch.New(dispatch.Deps{Jobs: specs, Store: e.store, Runner: e.runner, Notifier: &fake.Notifier{},
 		Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NewID: func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil }})

@@ -139,10 +139,10 @@ func TestALaunchedRunGetsTheEnvironmentLongshorePromises(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := w.launch(tt.req)
-			if r.Status != run.StatusStarting || r.TaskRef == "" {
-				t.Fatalf("run is %s with task %q, want starting with a task", r.Status, r.TaskRef)
+			task, started := w.runner.Task(r.ID)
+			if r.Status != run.StatusStarting || !started {
+				t.Fatalf("run is %s, task started %v; want starting with a task", r.Status, started)
 			}
-			task, _ := w.runner.Task(r.ID)
 			tt.want["LONGSHORE_RUN_ID"] = r.ID
 			for k, v := range tt.want {
 				if got := task.Task.Env[k]; got != v {
@@ -540,6 +540,39 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("run %s updated %s", got.Status, got.UpdatedAt)
 		}
 	})
+	t.Run("a quiet run none of whose task's events came has its task found, then its end read", func(t *testing.T) {
+		w := newWorld(t, map[string]string{"hello": hello})
+		r := w.launch(invoke("hello", ""))
+		w.runner.SetState(r.ID, exited(0)) // no event arrives, not even the task's start
+		opts := dispatch.ReconcileOptions{Quiet: 2 * time.Minute} // two sweeps within the job's timeout
+		w.clock.Advance(3 * time.Minute)
+		if got, err := w.svc.Reconcile(ctx, opts); got.Repaired != 1 || err != nil {
+			t.Fatalf("first Reconcile = %+v, %v", got, err)
+		}
+		if got := w.get(r.ID); got.TaskRef == "" || got.Status != run.StatusStarting {
+			t.Fatalf("after the first sweep the run is %s with task %q, want starting with its task", got.Status, got.TaskRef)
+		}
+		w.clock.Advance(3 * time.Minute)
+		w.svc.Reconcile(ctx, opts)
+		if got := w.get(r.ID); got.Status != run.StatusSucceeded || !got.Notified || w.runner.Count() != 1 {
+			t.Errorf("run %s notified %v with %d tasks, want succeeded, reported, one task", got.Status, got.Notified, w.runner.Count())
+		}
+	})
+	t.Run("a quiet run whose task can neither be found nor safely started again is lost", func(t *testing.T) {
+		w := newWorld(t, map[string]string{"hello": hello})
+		svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: forgetfulRunner{w.runner}, Notifier: w.notes,
+			Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		l, err := svc.Launch(ctx, invoke("hello", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(6 * time.Minute)
+		svc.Reconcile(ctx, opts)
+		got := w.get(l.Run.ID)
+		if got.Status != run.StatusFailed || got.Cause != run.CauseLost || !got.Notified || w.runner.Count() != 1 {
+			t.Errorf("run %s/%s notified %v with %d tasks, want failed/lost, reported, one task", got.Status, got.Cause, got.Notified, w.runner.Count())
+		}
+	})
 	t.Run("a report that failed is sent when the notifier is back", func(t *testing.T) {
 		w := newWorld(t, map[string]string{"hello": hello})
 		r := w.launch(invoke("hello", ""))
@@ -573,16 +606,31 @@ func TestASkippedRunIsRecordedOnceAndReported(t *testing.T) {
 	}
 }
 
+// forgetfulRunner no longer knows any task when a run is resumed, and will
+// not start one again, as the ECS runner past its client token's day.
+type forgetfulRunner struct{ *fake.Runner }
+
+func (f forgetfulRunner) Start(ctx context.Context, t dispatch.Task) (string, error) {
+	if t.Resume {
+		return "", fmt.Errorf("the task of run %s is not listed any more: %w", t.Run.ID, dispatch.ErrTaskNotFound)
+	}
+	return f.Runner.Start(ctx, t)
+}
+
 // cancellingRunner cancels the run whose task it is starting, as a user's
 // stop arriving at that moment would.
 type cancellingRunner struct {
 	*fake.Runner
-	svc **dispatch.Service
+	svc  **dispatch.Service
+	done *bool
 }
 
 func (c cancellingRunner) Start(ctx context.Context, t dispatch.Task) (string, error) {
-	if _, err := (*c.svc).Stop(ctx, t.Run.ID, run.StopCancel); err != nil {
-		return "", err
+	if !*c.done {
+		*c.done = true
+		if _, err := (*c.svc).Stop(ctx, t.Run.ID, run.StopCancel); err != nil {
+			return "", err
+		}
 	}
 	return c.Runner.Start(ctx, t)
 }
@@ -590,14 +638,21 @@ func (c cancellingRunner) Start(ctx context.Context, t dispatch.Task) (string, e
 func TestARunCancelledWhileItsTaskStartsHasTheTaskStopped(t *testing.T) {
 	w := newWorld(t, map[string]string{"hello": hello})
 	var svc *dispatch.Service
-	svc = dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: cancellingRunner{w.runner, &svc}, Notifier: w.notes,
+	svc = dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: cancellingRunner{w.runner, &svc, new(bool)}, Notifier: w.notes,
 		Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	got, err := svc.Launch(ctx, invoke("hello", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	task, ok := w.runner.Task(got.Run.ID)
-	if got.Run.Status != run.StatusCancelled || !ok || task.Stopped == "" {
-		t.Errorf("run %s, task started %v and stopped %q; want cancelled with its task stopped", got.Run.Status, ok, task.Stopped)
+	if !ok || task.Stopped == "" {
+		t.Fatalf("task started %v and stopped %q; want its task stopped", ok, task.Stopped)
+	}
+	end, err := svc.Observe(ctx, w.runner.SetState(got.Run.ID, stoppedByUser()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end.Run.Status != run.StatusCancelled || w.runner.Count() != 1 {
+		t.Errorf("run %s after its task stopped, %d tasks; want cancelled, one task", end.Run.Status, w.runner.Count())
 	}
 }

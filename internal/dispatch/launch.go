@@ -58,14 +58,12 @@ func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
 	if err := checkOverrides(spec, req); err != nil {
 		return Launched{}, err
 	}
-	id, err := s.d.NewID()
-	if err != nil {
-		return Launched{}, fmt.Errorf("new run id: %w", err)
-	}
 	callerKey := req.Key
 	if req.Trigger.Kind == run.TriggerInvoke && callerKey == "" {
 		// Without a key from the caller, every invoke is a new run.
-		callerKey = id
+		if callerKey, err = s.d.NewID(); err != nil {
+			return Launched{}, fmt.Errorf("new run id: %w", err)
+		}
 	}
 	key, err := run.IdempotencyKey(spec.Name, req.Trigger, callerKey)
 	if err != nil {
@@ -73,9 +71,16 @@ func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
 	}
 	now := s.d.Now()
 	r := run.Run{
-		ID: id, Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
+		ID: run.KeyID(key), Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
 		Status: run.StatusQueued, Env: req.Env, Command: req.Command, Callback: req.Callback,
 		CreatedAt: now, UpdatedAt: now,
+	}
+	if spec.Concurrency == job.ConcurrencyAllow {
+		// Nothing to admit: the run is stored as starting, and its task is
+		// recorded by the task's first observation rather than by a second
+		// write here. Should the launch stop before the task is started, the
+		// run is resumed like any run starting without a task.
+		r.Status = run.StatusStarting
 	}
 	stored, created, err := s.d.Store.Create(ctx, r)
 	if err != nil {
@@ -84,11 +89,11 @@ func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
 	if !created {
 		s.d.Log.Info("duplicate trigger", "run", stored.ID, "job", spec.Name, "key", key)
 		if resumable(stored) {
-			stored, err = s.start(ctx, spec, stored)
+			stored, err = s.start(ctx, spec, stored, true)
 		}
 		return Launched{Run: stored, Duplicate: true}, err
 	}
-	stored, err = s.start(ctx, spec, stored)
+	stored, err = s.start(ctx, spec, stored, false)
 	return Launched{Run: stored}, err
 }
 
@@ -119,7 +124,13 @@ func resumable(r run.Run) bool {
 
 // start admits a queued run under its job's concurrency policy and starts
 // its task. A run with a NotBefore in the future is left queued.
-func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run, error) {
+//
+// A run created as starting by this launch (resumed false) has its task
+// started and not written again: the task's first observation records it.
+// Any other run — queued, or found starting without a task by a repeated
+// trigger or the reconciler — may already have a task: the runner is asked
+// to find it before starting one, and the task is recorded.
+func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed bool) (run.Run, error) {
 	if r.Status == run.StatusQueued {
 		if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
 			return r, nil
@@ -128,6 +139,7 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run
 		if err != nil || !ok {
 			return r, err
 		}
+		resumed = true // a queued run's task is recorded by the write below
 	}
 	if !resumable(r) {
 		return r, nil // started meanwhile
@@ -136,9 +148,13 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run
 	// should this stop in between, the run is still queued (or starting
 	// without a task), and starting it again finds the same task, since
 	// Start is idempotent per run.
-	ref, err := s.d.Runner.Start(ctx, Task{Run: r, Job: spec, Env: Environment(spec, r), Command: r.Command})
+	ref, err := s.d.Runner.Start(ctx, Task{Run: r, Job: spec, Env: Environment(spec, r), Command: r.Command, Resume: resumed})
 	if err != nil {
 		return s.startFailed(ctx, spec, r, err)
+	}
+	if !resumed {
+		s.d.Log.Info("run started", "run", r.ID, "job", r.Job, "attempt", r.Attempt, "task", ref)
+		return r, nil
 	}
 	r, err = s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
 		if r.TaskRef != "" || r.Status.Terminal() {
@@ -171,8 +187,9 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run) (run.Run
 
 // admit applies the job's concurrency policy to a queued run. It returns
 // false when the run was skipped (and is now cancelled, saying why).
-// Only runs created before this one count, so that of two runs triggered
-// at once exactly one goes ahead under forbid.
+// Runs already admitted count, and queued runs created before this one (ids
+// break ties), so that of two runs triggered at once exactly one goes ahead
+// under forbid.
 func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, error) {
 	if spec.Concurrency == job.ConcurrencyAllow {
 		return true, nil
@@ -183,7 +200,8 @@ func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, 
 	}
 	var before []run.Run
 	for _, a := range all {
-		if a.CreatedAt.Before(r.CreatedAt) || (a.CreatedAt.Equal(r.CreatedAt) && a.ID < r.ID) {
+		admitted := a.Status != run.StatusQueued && a.ID != r.ID
+		if admitted || a.CreatedAt.Before(r.CreatedAt) || (a.CreatedAt.Equal(r.CreatedAt) && a.ID < r.ID) {
 			before = append(before, a)
 		}
 	}
@@ -208,6 +226,10 @@ func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, 
 // failure leaves the run queued for the trigger's next delivery; any other
 // fails the run with cause start.
 func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, startErr error) (run.Run, error) {
+	if errors.Is(startErr, ErrTaskNotFound) {
+		return s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseLost,
+			Reason: fmt.Sprintf("lost: %v; its outcome is unknown", startErr)})
+	}
 	var se *StartError
 	if !errors.As(startErr, &se) {
 		se = &StartError{Transient: true, Reason: "start task", Err: startErr}
@@ -240,7 +262,10 @@ func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, st
 // finish ends a run with an outcome decided here (not from a task event)
 // and settles it: retry or notify.
 func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run, error) {
+	var ahead settled
+	changed := false
 	r, err := s.mutate(ctx, id, func(r *run.Run) (bool, error) {
+		ahead, changed = settled{}, false
 		if r.Status.Terminal() {
 			return false, nil
 		}
@@ -248,11 +273,16 @@ func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run
 		if err != nil {
 			return false, err
 		}
+		ahead = s.settleAhead(ctx, &next)
+		changed = true
 		*r = next
 		return true, nil
 	})
 	if err != nil {
 		return r, err
+	}
+	if changed {
+		return s.after(ctx, r, ahead)
 	}
 	return s.settle(ctx, r)
 }
@@ -308,9 +338,17 @@ func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run
 		r.StopReq = why
 		return true, nil
 	})
-	if err != nil || r.Status.Terminal() || r.TaskRef == "" {
-		// Without a task yet, start() stops it once the task is recorded.
+	if err != nil || r.Status.Terminal() {
 		return r, err
+	}
+	if r.TaskRef == "" {
+		// The task is not recorded yet: find it (or start it, should the
+		// launch have stopped before), record it, and start() stops it.
+		spec, err := s.spec(r.Job)
+		if err != nil {
+			return r, err
+		}
+		return s.start(ctx, spec, r, true)
 	}
 	if err := s.d.Runner.Stop(ctx, r.TaskRef, stopWords(r.StopReq)); err != nil {
 		return r, fmt.Errorf("stop task %s of run %s: %w", r.TaskRef, id, err)
@@ -357,7 +395,7 @@ func (s *Service) StartDue(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		after, err := s.start(ctx, spec, r)
+		after, err := s.start(ctx, spec, r, true)
 		if after.Status != run.StatusQueued {
 			started++
 		}
@@ -404,17 +442,13 @@ func (s *Service) Skip(ctx context.Context, req Request, reason string) (run.Run
 	if err != nil {
 		return run.Run{}, err
 	}
-	id, err := s.d.NewID()
-	if err != nil {
-		return run.Run{}, fmt.Errorf("new run id: %w", err)
-	}
 	key, err := run.IdempotencyKey(spec.Name, req.Trigger, req.Key)
 	if err != nil {
 		return run.Run{}, &RequestError{Msg: err.Error()}
 	}
 	now := s.d.Now()
 	r := run.Run{
-		ID: id, Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
+		ID: run.KeyID(key), Job: spec.Name, Trigger: req.Trigger, Key: key, Attempt: 1,
 		Status: run.StatusCancelled, Reason: reason, Callback: req.Callback,
 		CreatedAt: now, UpdatedAt: now, StoppedAt: timePtr(now),
 	}

@@ -56,7 +56,9 @@ var (
 type TaskRunner interface {
 	// Start starts the task of a run. It is idempotent per run id: a second
 	// Start for the same run returns the task the first one started. It
-	// returns a *StartError when the task cannot start.
+	// returns a *StartError when the task cannot start, and ErrTaskNotFound
+	// when a resumed run's task can neither be found nor safely started
+	// again (the run is then lost).
 	Start(ctx context.Context, t Task) (taskRef string, err error)
 	// Stop asks the task to stop (SIGTERM, then SIGKILL after its grace).
 	// Stopping a stopped or unknown task is not an error.
@@ -79,6 +81,11 @@ type Task struct {
 	Env map[string]string
 	// Command replaces the job's command when set.
 	Command []string
+	// Resume is set when the run may already have a task (a repeated
+	// trigger, a repair, a queued run started again): the runner looks for
+	// the run's task before starting one. A fresh run's Start may skip that
+	// look-up.
+	Resume bool
 }
 
 // StartError says why a task could not be started.

@@ -30,9 +30,13 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 		return Observed{Ignored: "task " + ts.TaskRef + " was not started by Longshore"}, nil
 	}
 	applied := false
+	var ahead settled
 	r, err := s.mutate(ctx, ts.RunID, func(r *run.Run) (bool, error) {
 		next, ok := run.Apply(*r, ts, s.d.Now())
-		applied = ok
+		applied, ahead = ok, settled{}
+		if ok {
+			ahead = s.settleAhead(ctx, &next)
+		}
 		*r = next
 		return ok, nil
 	})
@@ -44,9 +48,61 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 	}
 	if applied {
 		s.d.Log.Info("task observed", "run", r.ID, "job", r.Job, "phase", ts.Phase, "status", r.Status)
+		r, err = s.after(ctx, r, ahead)
+		return Observed{Run: r, Applied: true}, err
 	}
 	r, err = s.settle(ctx, r)
 	return Observed{Run: r, Applied: applied}, err
+}
+
+// settled is what settleAhead did before a run's final write.
+type settled struct {
+	next *run.Run // the next attempt it created
+	err  error    // a report or an attempt that failed: settled again later
+}
+
+// settleAhead settles a run that the coming write makes terminal, so that
+// the same write records it: the next attempt is created and linked, or the
+// outcome is reported and the run marked reported. A run is thus written
+// once when it ends, not twice. The report goes out just before the write:
+// should the write not happen, the event that ended the run comes again and
+// the report is sent again, which callers accept (reports are at least once).
+// A report that fails leaves the run unreported, to be settled again.
+func (s *Service) settleAhead(ctx context.Context, r *run.Run) settled {
+	if !r.Status.Terminal() || r.Notified || r.NextRunID != "" {
+		return settled{}
+	}
+	if spec, err := s.spec(r.Job); err == nil {
+		if d := run.Retry(spec.Retries, *r, s.d.Now()); d.Retry {
+			next, err := s.createAttempt(ctx, *r, d)
+			if err != nil {
+				return settled{err: err}
+			}
+			r.NextRunID = next.ID
+			return settled{next: &next}
+		} else if d.Why != "" {
+			s.d.Log.Info("no retry", "run", r.ID, "job", r.Job, "why", d.Why)
+		}
+	}
+	report := *r
+	report.UpdatedAt = s.d.Now()
+	if err := s.d.Notifier.Notify(ctx, report); err != nil {
+		return settled{err: fmt.Errorf("notify the end of run %s: %w", r.ID, err)}
+	}
+	r.Notified = true
+	return settled{}
+}
+
+// after finishes what settleAhead began once the write is done: the next
+// attempt is started when due.
+func (s *Service) after(ctx context.Context, r run.Run, ahead settled) (run.Run, error) {
+	if ahead.err != nil {
+		return r, ahead.err
+	}
+	if ahead.next == nil || r.NextRunID != ahead.next.ID {
+		return r, nil
+	}
+	return r, s.startAttempt(ctx, *ahead.next)
 }
 
 // settle finishes the bookkeeping of a terminal run: a failure the job's
@@ -84,19 +140,9 @@ func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 // new run's key is derived from the failed run, so settling twice creates
 // it once.
 func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) (run.Run, error) {
-	id, err := s.d.NewID()
+	stored, err := s.createAttempt(ctx, prev, d)
 	if err != nil {
-		return prev, fmt.Errorf("new run id: %w", err)
-	}
-	now := s.d.Now()
-	next := run.Run{
-		ID: id, Job: prev.Job, Trigger: prev.Trigger, Key: "retry:" + prev.ID, Attempt: d.Attempt,
-		PreviousRunID: prev.ID, Status: run.StatusQueued, Env: prev.Env, Command: prev.Command,
-		Callback: prev.Callback, CreatedAt: now, UpdatedAt: now, NotBefore: timePtr(d.NotBefore),
-	}
-	stored, _, err := s.d.Store.Create(ctx, next)
-	if err != nil {
-		return prev, fmt.Errorf("create attempt %d of run %s: %w", d.Attempt, prev.ID, err)
+		return prev, err
 	}
 	prev, err = s.mutateFrom(ctx, prev, func(r *run.Run) (bool, error) {
 		if r.NextRunID != "" {
@@ -108,13 +154,36 @@ func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) 
 	if err != nil {
 		return prev, err
 	}
-	s.d.Log.Info("retrying", "run", prev.ID, "next", stored.ID, "attempt", d.Attempt, "at", d.NotBefore, "why", d.Why)
-	if spec, err := s.spec(stored.Job); err == nil && resumable(stored) {
-		if _, err := s.start(ctx, spec, stored); err != nil {
-			return prev, err
-		}
+	return prev, s.startAttempt(ctx, stored)
+}
+
+// createAttempt stores the next attempt of a failed run, queued until its
+// backoff has passed. Its key, and so its id, derive from the failed run:
+// creating it twice stores it once.
+func (s *Service) createAttempt(ctx context.Context, prev run.Run, d run.RetryDecision) (run.Run, error) {
+	now := s.d.Now()
+	key := "retry:" + prev.ID
+	next := run.Run{
+		ID: run.KeyID(key), Job: prev.Job, Trigger: prev.Trigger, Key: key, Attempt: d.Attempt,
+		PreviousRunID: prev.ID, Status: run.StatusQueued, Env: prev.Env, Command: prev.Command,
+		Callback: prev.Callback, CreatedAt: now, UpdatedAt: now, NotBefore: timePtr(d.NotBefore),
 	}
-	return prev, nil
+	stored, _, err := s.d.Store.Create(ctx, next)
+	if err != nil {
+		return run.Run{}, fmt.Errorf("create attempt %d of run %s: %w", d.Attempt, prev.ID, err)
+	}
+	s.d.Log.Info("retrying", "run", prev.ID, "next", stored.ID, "attempt", d.Attempt, "at", d.NotBefore, "why", d.Why)
+	return stored, nil
+}
+
+// startAttempt starts the next attempt of a failed run when it is due.
+func (s *Service) startAttempt(ctx context.Context, next run.Run) error {
+	spec, err := s.spec(next.Job)
+	if err != nil || !resumable(next) {
+		return nil
+	}
+	_, err = s.start(ctx, spec, next, true)
+	return err
 }
 
 // ReconcileOptions tune Reconcile.
@@ -186,7 +255,7 @@ func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOpt
 		if err != nil {
 			return err
 		}
-		_, err := s.start(ctx, spec, r)
+		_, err := s.start(ctx, spec, r, true)
 		out.Repaired++
 		return err
 	}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
 	"io"
@@ -24,6 +25,15 @@ func NewID(random io.Reader) (string, error) {
 		return "", fmt.Errorf("read randomness for a run id: %w", err)
 	}
 	return IDPrefix + idEncoding.EncodeToString(b[:]), nil
+}
+
+// KeyID returns the id of the run made by the trigger with idempotency key
+// key: "r-" and 16 characters of the key's SHA-256, the shape of NewID. The
+// same trigger gives the same id, so a store can refuse a repeated trigger
+// with one conditional write on the id instead of a separate claim of its key.
+func KeyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return IDPrefix + idEncoding.EncodeToString(sum[:10])
 }
 
 // ValidID reports whether s has the shape of a run id: "r-" followed by 8 to

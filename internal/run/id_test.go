@@ -99,3 +99,16 @@ func TestValidID(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyID(t *testing.T) {
+	a, b := KeyID("hello/sqs/m-1"), KeyID("hello/sqs/m-1")
+	if a != b {
+		t.Errorf("the same key gave %s and %s", a, b)
+	}
+	if !ValidID(a) || len(a) != len(IDPrefix)+16 {
+		t.Errorf("KeyID = %q, want a run id of NewID's shape", a)
+	}
+	if c := KeyID("hello/sqs/m-2"); c == a {
+		t.Errorf("two keys gave the same id %s", c)
+	}
+}

@@ -4,8 +4,8 @@
 // awsJson (X-Amz-Target), CloudWatch Logs' GetLogEvents, and S3's
 // PutObject. It checks each request's target, content type and signature,
 // records it, and answers from a script per operation or, by default, as
-// the service would: RunTask starts one task per client token, DescribeTasks
-// describes the tasks a test set, PutEvents and SendMessage accept.
+// the service would: RunTask starts one task per client token, ListTasks
+// lists them by startedBy, DescribeTasks describes the tasks a test set, PutEvents and SendMessage accept.
 //
 // Point SDK clients at URL (BaseEndpoint, or AWS_ENDPOINT_URL for a
 // binary under test) with the credentials AccessKeyID.
@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,7 @@ type Server struct {
 	// tasks maps RunTask client tokens to task ARNs; described are the
 	// DescribeTasks answers per task ARN.
 	tasks     map[string]string
+	startedBy map[string][]string // ARNs by RunTask startedBy
 	described map[string]map[string]any
 	objects   map[string][]byte
 }
@@ -91,7 +93,7 @@ type Server struct {
 // New starts the fake for the test.
 func New(t testing.TB) *Server {
 	s := &Server{t: t, script: map[string][]Answer{}, tasks: map[string]string{},
-		described: map[string]map[string]any{}, objects: map[string][]byte{}}
+		startedBy: map[string][]string{}, described: map[string]map[string]any{}, objects: map[string][]byte{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
@@ -124,6 +126,14 @@ func (s *Server) Tasks() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tasks)
+}
+
+// Task returns the ARN of the task RunTask started with a client token.
+func (s *Server) Task(clientToken string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	arn, ok := s.tasks[clientToken]
+	return arn, ok
 }
 
 // Describe sets what DescribeTasks answers for a task (a decoded ECS Task);
@@ -224,7 +234,37 @@ func (s *Server) natural(op string, body map[string]any) any {
 			arn = fmt.Sprintf("arn:aws:ecs:us-east-1:111122223333:task/%s/%032x", cluster, len(s.tasks)+1)
 			s.tasks[token] = arn
 		}
+		if by, _ := body["startedBy"].(string); by != "" && !seen {
+			s.startedBy[by] = append(s.startedBy[by], arn)
+		}
 		return map[string]any{"tasks": []any{map[string]any{"taskArn": arn, "lastStatus": "PROVISIONING"}}, "failures": []any{}}
+	case "ListTasks":
+		// Tasks started by the given startedBy (any, when absent), with the
+		// desired status asked (RUNNING when absent): those described as
+		// STOPPED are stopped. One page.
+		by, _ := body["startedBy"].(string)
+		want, _ := body["desiredStatus"].(string)
+		if want == "" {
+			want = "RUNNING"
+		}
+		candidates := s.startedBy[by]
+		if by == "" {
+			for _, list := range s.startedBy {
+				candidates = append(candidates, list...)
+			}
+			slices.Sort(candidates)
+		}
+		arns := []any{}
+		for _, arn := range candidates {
+			stopped := false
+			if t, ok := s.described[arn]; ok {
+				stopped = t["lastStatus"] == "STOPPED"
+			}
+			if stopped == (want == "STOPPED") {
+				arns = append(arns, arn)
+			}
+		}
+		return map[string]any{"taskArns": arns}
 	case "DescribeTasks":
 		var tasks, failures []any
 		for _, a := range body["tasks"].([]any) {

@@ -70,7 +70,9 @@ var ErrFinished = errors.New("the run has finished: its outcome cannot change")
 // pending) and expiresAt (finished runs). Each idempotency key is claimed
 // by an item "key#<key>" naming its run.
 //
-// Create claims the key (PutItem if absent) and then writes the run (PutItem
+// Create writes a run whose id is its key's (run.KeyID: every run the core
+// makes) with one PutItem if absent: the id is the claim. For any other id
+// it claims the key (PutItem if absent) and then writes the run (PutItem
 // if absent). When the claim exists, the run it names is returned; if that
 // run is not there yet (its writer is still on its way, or died between
 // the two writes), the caller writes the run under the claimed id itself,
@@ -98,6 +100,10 @@ func (s *Store) Create(ctx context.Context, r run.Run) (run.Run, bool, error) {
 		return run.Run{}, false, fmt.Errorf("create run %q: a run needs an id and an idempotency key", r.ID)
 	}
 	r.Revision = 1
+	if r.ID == run.KeyID(r.Key) {
+		// The id is the key's: the run item itself is the key's claim.
+		return s.createKeyed(ctx, r)
+	}
 	for range 3 {
 		holder, err := s.claim(ctx, r)
 		if err != nil {
@@ -126,6 +132,26 @@ func (s *Store) Create(ctx context.Context, r run.Run) (run.Run, bool, error) {
 		return existing, false, nil
 	}
 	return run.Run{}, false, fmt.Errorf("create run %s: the claim of key %q keeps vanishing", r.ID, r.Key)
+}
+
+// createKeyed creates a run whose id derives from its key with one
+// conditional write; when the id exists, the run holding it is returned.
+func (s *Store) createKeyed(ctx context.Context, r run.Run) (run.Run, bool, error) {
+	created, err := s.putNew(ctx, r)
+	if err != nil {
+		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	if created {
+		return r, true, nil
+	}
+	existing, err := s.Get(ctx, r.ID)
+	if err != nil {
+		return run.Run{}, false, fmt.Errorf("create run %s: read the run holding key %q: %w", r.ID, r.Key, err)
+	}
+	if existing.Key != r.Key {
+		return run.Run{}, false, fmt.Errorf("create run %s: the id is taken by a run with another idempotency key", r.ID)
+	}
+	return existing, false, nil
 }
 
 // claim claims r's key for r.ID and returns the id of the run holding the

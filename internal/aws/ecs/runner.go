@@ -30,6 +30,7 @@ type API interface {
 	RunTask(ctx context.Context, in *awsecs.RunTaskInput, optFns ...func(*awsecs.Options)) (*awsecs.RunTaskOutput, error)
 	StopTask(ctx context.Context, in *awsecs.StopTaskInput, optFns ...func(*awsecs.Options)) (*awsecs.StopTaskOutput, error)
 	DescribeTasks(ctx context.Context, in *awsecs.DescribeTasksInput, optFns ...func(*awsecs.Options)) (*awsecs.DescribeTasksOutput, error)
+	ListTasks(ctx context.Context, in *awsecs.ListTasksInput, optFns ...func(*awsecs.Options)) (*awsecs.ListTasksOutput, error)
 }
 
 // Payloads keeps a payload too large for the overrides and returns its URI
@@ -164,6 +165,23 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	if len(r.o.Subnets) == 0 {
 		return "", &dispatch.StartError{Reason: "start task of run " + t.Run.ID + ": no subnets are configured for tasks"}
 	}
+	if t.Resume {
+		// The run may have a task already, started more than the client
+		// token's 24 hours ago: look before starting one.
+		arn, err := r.Find(ctx, t.Run.ID)
+		if err == nil {
+			return arn, nil
+		}
+		if !errors.Is(err, dispatch.ErrTaskNotFound) {
+			return "", &dispatch.StartError{Transient: true, Reason: "look for the task of run " + t.Run.ID, Err: err}
+		}
+		if age := r.o.Now().Sub(t.Run.CreatedAt); !t.Run.CreatedAt.IsZero() && age > ClientTokenWindow {
+			// ECS forgets a stopped task within hours and the client token
+			// after a day: a task started then would be a second one.
+			return "", fmt.Errorf("run %s was created %s ago and ECS no longer lists its task: %w",
+				t.Run.ID, age.Round(time.Minute), dispatch.ErrTaskNotFound)
+		}
+	}
 	overrides, err := r.overrides(ctx, t)
 	if err != nil {
 		return "", err
@@ -188,6 +206,10 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	}
 	return arn, err
 }
+
+// ClientTokenWindow is how long after a run's creation a resumed Start may
+// still call RunTask: ECS honours a RunTask client token for 24 hours.
+const ClientTokenWindow = 23 * time.Hour
 
 // OnDemandTokenSuffix ends the client token of the on-demand RunTask of a
 // spot-then-on-demand job that found no Spot capacity.
@@ -437,6 +459,77 @@ func (r *Runner) Stop(ctx context.Context, taskRef, reason string) error {
 		return fmt.Errorf("stop task %s: %w", taskRef, err)
 	}
 	return nil
+}
+
+// Find returns the ARN of the task started for run id (its startedBy), running
+// or recently stopped (ECS lists stopped tasks for about an hour), or
+// dispatch.ErrTaskNotFound. ListTasks is not billed.
+func (r *Runner) Find(ctx context.Context, runID string) (string, error) {
+	for _, desired := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
+		var out *awsecs.ListTasksOutput
+		err := r.call(ctx, func() error {
+			var err error
+			out, err = r.api.ListTasks(ctx, &awsecs.ListTasksInput{
+				Cluster: aws.String(r.o.Cluster), StartedBy: aws.String(StartedBy(runID)), DesiredStatus: desired,
+			})
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("list the tasks of run %s: %w", runID, err)
+		}
+		if len(out.TaskArns) > 0 {
+			return out.TaskArns[0], nil
+		}
+	}
+	return "", fmt.Errorf("find the task of run %s: %w", runID, dispatch.ErrTaskNotFound)
+}
+
+// MaxActive bounds the tasks Active reads: ten pages of ListTasks.
+const MaxActive = 1000
+
+// Active describes this cluster's tasks that are meant to run (desired
+// status RUNNING: provisioning, pending or running), by the id of the run
+// that started them; tasks not started by Longshore are left out. It reads
+// at most MaxActive tasks, one ListTasks and one DescribeTasks per hundred.
+// Neither call is billed.
+func (r *Runner) Active(ctx context.Context) (map[string]run.TaskState, error) {
+	var arns []string
+	var token *string
+	for len(arns) < MaxActive {
+		var out *awsecs.ListTasksOutput
+		err := r.call(ctx, func() error {
+			var err error
+			out, err = r.api.ListTasks(ctx, &awsecs.ListTasksInput{
+				Cluster: aws.String(r.o.Cluster), DesiredStatus: ecstypes.DesiredStatusRunning, NextToken: token,
+			})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list the cluster's tasks: %w", err)
+		}
+		arns = append(arns, out.TaskArns...)
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	active := make(map[string]run.TaskState, len(arns))
+	for batch := range slices.Chunk(arns, 100) {
+		var out *awsecs.DescribeTasksOutput
+		err := r.call(ctx, func() error {
+			var err error
+			out, err = r.api.DescribeTasks(ctx, &awsecs.DescribeTasksInput{Cluster: aws.String(r.o.Cluster), Tasks: batch})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describe the cluster's tasks: %w", err)
+		}
+		for _, t := range out.Tasks {
+			if ts := TaskStateOf(t); ts.RunID != "" {
+				active[ts.RunID] = ts
+			}
+		}
+	}
+	return active, nil
 }
 
 // taskNotFound reports an ECS answer saying the task does not exist.

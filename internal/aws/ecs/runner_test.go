@@ -441,3 +441,67 @@ func TestDescribeReadsTheTaskAsTheEventsDo(t *testing.T) {
 		})
 	}
 }
+
+func TestAResumedStartLooksForTheRunsTaskBeforeStartingOne(t *testing.T) {
+	const arn = "arn:aws:ecs:us-east-1:111122223333:task/longshore/0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name         string
+		resume       bool
+		lists        []answer
+		wantRunTasks int
+		wantRef      string
+		wantErr      bool
+	}{
+		{"a fresh start calls RunTask without looking", false, nil, 1, "", false},
+		{"a resumed run whose task is running gets that task and no RunTask", true,
+			[]answer{ok(map[string]any{"taskArns": []any{arn}})}, 0, arn, false},
+		{"a resumed run whose task has stopped gets that task and no RunTask", true,
+			[]answer{ok(map[string]any{"taskArns": []any{}}), ok(map[string]any{"taskArns": []any{arn}})}, 0, arn, false},
+		{"a resumed run without a task gets one started", true,
+			[]answer{ok(map[string]any{"taskArns": []any{}}), ok(map[string]any{"taskArns": []any{}})}, 1, "", false},
+		{"a look that ECS refuses is a transient start error, not a second task", true,
+			[]answer{apiError(400, "AccessDeniedException", "not allowed")}, 0, "", true},
+	}
+	t.Run("a resumed run older than the client token's day whose task ECS no longer lists is not started again", func(t *testing.T) {
+		r := newRig(t)
+		r.ecs.On("ListTasks", ok(map[string]any{"taskArns": []any{}}), ok(map[string]any{"taskArns": []any{}}))
+		tk := task(spec(t, "hello", helloYAML), nil)
+		tk.Resume, tk.Run.CreatedAt = true, r.clock.Now().Add(-48*time.Hour)
+		_, err := r.runner.Start(r.withDeadline(t, time.Minute), tk)
+		if !errors.Is(err, dispatch.ErrTaskNotFound) {
+			t.Errorf("Start = %v, want ErrTaskNotFound", err)
+		}
+		if n := len(r.ecs.Calls("RunTask")); n != 0 {
+			t.Errorf("%d RunTask calls, want none", n)
+		}
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			if tt.lists != nil {
+				r.ecs.On("ListTasks", tt.lists...)
+			}
+			tk := task(spec(t, "hello", helloYAML), nil)
+			tk.Resume = tt.resume
+			ref, err := r.runner.Start(r.withDeadline(t, time.Minute), tk)
+			var se *dispatch.StartError
+			if tt.wantErr != (err != nil) || (err != nil && (!errors.As(err, &se) || !se.Transient)) {
+				t.Fatalf("Start = %q, %v; want a transient start error %v", ref, err, tt.wantErr)
+			}
+			if n := len(r.ecs.Calls("RunTask")); n != tt.wantRunTasks {
+				t.Errorf("%d RunTask calls, want %d", n, tt.wantRunTasks)
+			}
+			if tt.wantRef != "" && ref != tt.wantRef {
+				t.Errorf("Start = %q, want the run's task %q", ref, tt.wantRef)
+			}
+			for _, c := range r.ecs.Calls("ListTasks") {
+				if c.Body["startedBy"] != "longshore:r-0000000000000001" || c.Body["cluster"] != cluster {
+					t.Errorf("ListTasks body = %v", c.Body)
+				}
+			}
+			if !tt.resume && len(r.ecs.Calls("ListTasks")) > 0 {
+				t.Error("a fresh start listed tasks")
+			}
+		})
+	}
+}

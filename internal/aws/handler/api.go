@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,10 +79,25 @@ type LogReader interface {
 	Read(ctx context.Context, group, stream, token string, limit int) ([]LogEvent, string, error)
 }
 
+// LiveTasks tells what ECS knows now of runs' tasks (ecs.Runner): the task
+// of one run, or the cluster's active tasks by run id.
+type LiveTasks interface {
+	Find(ctx context.Context, runID string) (string, error)
+	Describe(ctx context.Context, taskRef string) (run.TaskState, error)
+	Active(ctx context.Context) (map[string]run.TaskState, error)
+}
+
 // APIOptions configure the api function's handler.
 type APIOptions struct {
 	Service StopService
 	Runs    Runs
+	// Tasks, when set, shows runs that have not finished as their tasks are
+	// now: the tracker records a run when it is created and when its task
+	// stops, so a started run's task, status (running) and start time are
+	// read from ECS when asked for, not written for every run.
+	Tasks LiveTasks
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 	// Logs reads the jobs' log streams; without it, logs answers the
 	// location only.
 	Logs   LogReader
@@ -97,6 +113,9 @@ type API struct {
 // NewAPI returns the api function's handler.
 func NewAPI(o APIOptions) *API {
 	o.Log = logOr(o.Log)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return &API{o: o}
 }
 
@@ -146,7 +165,74 @@ func (a *API) get(ctx context.Context, req APIRequest) (api.Run, error) {
 	if err != nil {
 		return api.Run{}, fmt.Errorf("get run %s: %w", req.ID, err)
 	}
-	return api.FromRun(r), nil
+	return api.FromRun(a.liveOne(ctx, r)), nil
+}
+
+// unseen reports whether a run may have a task the store has not recorded
+// as running yet.
+func unseen(r run.Run) bool {
+	return r.Status == run.StatusStarting
+}
+
+// liveOne shows a run as its task is now. What ECS says is only shown,
+// never stored; when ECS cannot be asked, the run is shown as stored.
+func (a *API) liveOne(ctx context.Context, r run.Run) run.Run {
+	if a.o.Tasks == nil || !unseen(r) {
+		return r
+	}
+	ref := r.TaskRef
+	if ref == "" {
+		found, err := a.o.Tasks.Find(ctx, r.ID)
+		if err != nil {
+			if !errors.Is(err, dispatch.ErrTaskNotFound) {
+				a.o.Log.Warn("look for the task of a run", "run", r.ID, "err", err)
+			}
+			return r
+		}
+		ref = found
+	}
+	ts, err := a.o.Tasks.Describe(ctx, ref)
+	if err != nil {
+		a.o.Log.Warn("describe the task of a run", "run", r.ID, "task", ref, "err", err)
+		return r
+	}
+	ts.RunID = r.ID
+	return live(r, ts, a.o.Now())
+}
+
+// liveAll shows a page of runs as their tasks are now, from one read of the
+// cluster's active tasks.
+func (a *API) liveAll(ctx context.Context, runs []run.Run) []run.Run {
+	if a.o.Tasks == nil || !slices.ContainsFunc(runs, unseen) {
+		return runs
+	}
+	active, err := a.o.Tasks.Active(ctx)
+	if err != nil {
+		a.o.Log.Warn("read the cluster's active tasks", "err", err)
+		return runs
+	}
+	out := slices.Clone(runs)
+	for i, r := range out {
+		if ts, ok := active[r.ID]; ok && unseen(r) {
+			out[i] = live(r, ts, a.o.Now())
+		}
+	}
+	return out
+}
+
+// live applies a task's present state to a run that has not finished, as
+// the tracker will: a task that has stopped is left for the tracker to
+// record (with its report), so that a finished run is one that is stored.
+func live(r run.Run, ts run.TaskState, now time.Time) run.Run {
+	if ts.Phase == run.PhaseStopped {
+		ts = run.TaskState{TaskRef: ts.TaskRef, RunID: ts.RunID, Phase: run.PhaseRunning, StartedAt: ts.StartedAt}
+	}
+	next, ok := run.Apply(r, ts, now)
+	if !ok {
+		return r
+	}
+	next.UpdatedAt = r.UpdatedAt
+	return next
 }
 
 func (a *API) list(ctx context.Context, req APIRequest) (api.RunList, error) {
@@ -166,7 +252,7 @@ func (a *API) list(ctx context.Context, req APIRequest) (api.RunList, error) {
 		return api.RunList{}, err
 	}
 	out := api.RunList{Runs: make([]api.Run, 0, len(runs)), Next: next}
-	for _, r := range runs {
+	for _, r := range a.liveAll(ctx, runs) {
 		out.Runs = append(out.Runs, api.FromRun(r))
 	}
 	return out, nil
@@ -202,6 +288,7 @@ func (a *API) logs(ctx context.Context, req APIRequest) (LogsPage, error) {
 	if err != nil {
 		return LogsPage{}, fmt.Errorf("get run %s: %w", req.ID, err)
 	}
+	r = a.liveOne(ctx, r)
 	page := LogsPage{RunID: r.ID, LogGroup: deploy.LogGroup(a.o.Prefix, r.Job), Events: []LogEvent{}, Next: req.Token}
 	if r.TaskRef == "" {
 		page.Done = r.Status.Terminal()

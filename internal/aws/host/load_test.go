@@ -50,6 +50,7 @@ type burstECS struct {
 	filled                                                 bool
 	tasks                                                  map[string]string // client token → task ARN
 	started                                                map[string]int    // run id (startedBy) → tasks started for it
+	byStarter                                              map[string]string // startedBy → the last task started for it
 	calls, throttled, noCapacity, lostAnswers, slowAnswers int
 }
 
@@ -58,7 +59,24 @@ const slowBy = 700 * time.Millisecond
 const capacityReason = "Capacity is unavailable at this time. Please try again later or in a different availability zone"
 
 func (f *burstECS) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if target := req.Header.Get("X-Amz-Target"); target != "AmazonEC2ContainerServiceV20141113.RunTask" {
+	target := req.Header.Get("X-Amz-Target")
+	if target == "AmazonEC2ContainerServiceV20141113.ListTasks" {
+		// A resumed run's task is looked for by its startedBy first.
+		var in struct {
+			StartedBy     string `json:"startedBy"`
+			DesiredStatus string `json:"desiredStatus"`
+		}
+		_ = json.NewDecoder(req.Body).Decode(&in)
+		arns := []any{}
+		f.mu.Lock()
+		if arn, ok := f.byStarter[in.StartedBy]; ok && in.DesiredStatus != "STOPPED" {
+			arns = append(arns, arn)
+		}
+		f.mu.Unlock()
+		ecsAnswer(w, http.StatusOK, map[string]any{"taskArns": arns})
+		return
+	}
+	if target != "AmazonEC2ContainerServiceV20141113.RunTask" {
 		ecsAnswer(w, http.StatusBadRequest, map[string]any{"__type": "InvalidParameterException", "message": "unexpected call " + target})
 		return
 	}
@@ -100,6 +118,7 @@ func (f *burstECS) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if !known {
 		arn = fmt.Sprintf("arn:aws:ecs:us-east-1:111122223333:task/longshore/%032x", len(f.tasks)+1)
 		f.tasks[in.ClientToken] = arn
+		f.byStarter[in.StartedBy] = arn
 		f.started[in.StartedBy]++
 	}
 	lose := f.rng.Float64() < f.lost
@@ -161,7 +180,7 @@ func TestABurstThroughTheRealAdaptersIsOneRunAndOneTaskPerTrigger(t *testing.T) 
 
 	clock := fake.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
 	fe := &burstECS{clock: clock, rate: 20, burst: 100, capacity: 0.05, lost: 0.02, slow: 0.02,
-		rng: rand.New(rand.NewPCG(11, 11)), tasks: map[string]string{}, started: map[string]int{}}
+		rng: rand.New(rand.NewPCG(11, 11)), tasks: map[string]string{}, started: map[string]int{}, byStarter: map[string]string{}}
 	srv := httptest.NewServer(fe)
 	t.Cleanup(srv.Close)
 	client := awsecs.New(awsecs.Options{
@@ -248,14 +267,16 @@ func TestABurstThroughTheRealAdaptersIsOneRunAndOneTaskPerTrigger(t *testing.T) 
 	keys := map[string]int{}
 	for _, r := range runs {
 		keys[r.Key]++
-		if r.Status != run.StatusStarting || r.TaskRef == "" {
-			t.Errorf("run %s is %s with task %q, want starting with its task", r.ID, r.Status, r.TaskRef)
+		if r.Status != run.StatusStarting {
+			t.Errorf("run %s is %s, want starting", r.ID, r.Status)
 		}
 		if got := fe.started[ecs.StartedBy(r.ID)]; got != 1 {
 			t.Errorf("run %s has %d tasks, want 1", r.ID, got)
 		}
-		if r.TaskRef != "" && fe.tasks[r.ID] != r.TaskRef {
-			t.Errorf("run %s records task %s, but its client token started %s", r.ID, r.TaskRef, fe.tasks[r.ID])
+		// A run started at its first try is not written again (its task's
+		// first event records the task); a resumed one records its task.
+		if started := fe.byStarter[ecs.StartedBy(r.ID)]; r.TaskRef != "" && started != r.TaskRef {
+			t.Errorf("run %s records task %s, but ECS started %s for it", r.ID, r.TaskRef, started)
 		}
 	}
 	for key, c := range keys {

@@ -138,6 +138,39 @@ func Run(t *testing.T, newStore func(t *testing.T) dispatch.RunStore) {
 		}
 	})
 
+	t.Run("of concurrent creates of a run whose id is its key's exactly one is created", func(t *testing.T) {
+		s := newStore(t)
+		const n = 16
+		var wg sync.WaitGroup
+		created := make(chan string, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := sample(run.KeyID("keyed"), "hello", "keyed", base.Add(time.Duration(i)*time.Millisecond))
+				got, ok, err := s.Create(ctx, r)
+				if err != nil {
+					t.Errorf("Create: %v", err)
+				}
+				if got.ID != r.ID || got.Key != "keyed" {
+					t.Errorf("Create returned run %s with key %q, want %s with key keyed", got.ID, got.Key, r.ID)
+				}
+				if ok {
+					created <- got.ID
+				}
+			}()
+		}
+		wg.Wait()
+		close(created)
+		if len(created) != 1 {
+			t.Errorf("%d runs created for one key, want 1", len(created))
+		}
+		runs, _, err := s.List(ctx, dispatch.Query{Job: "hello"})
+		if err != nil || len(runs) != 1 {
+			t.Errorf("List = %d runs, %v; want the one run", len(runs), err)
+		}
+	})
+
 	t.Run("of concurrent updates from one revision exactly one wins", func(t *testing.T) {
 		s := newStore(t)
 		r := mustCreate(t, s, sample("r-0000000000000001", "hello", "k", base))
