@@ -9,6 +9,9 @@ import (
 )
 
 func main() {
+	stopProfile := startCPUProfile(os.Getenv(cpuProfileEnv), os.Stderr)
 	app := &cli.App{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Getenv: os.Getenv}
-	os.Exit(app.Main(os.Args[1:]))
+	code := app.Main(os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
