@@ -29,7 +29,10 @@ func (s *Store) SetMark(ctx context.Context, name string, t time.Time) error {
 	if t.Before(minTime) || t.After(maxTime) {
 		return fmt.Errorf("set mark %s: %s is out of range (1678 to 2262)", name, t)
 	}
-	_, err := s.q.setMark.ExecContext(ctx, name, t.UnixNano())
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.q.setMark).ExecContext(ctx, name, t.UnixNano())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set mark %s: %w", name, s.full(err))
 	}

@@ -33,28 +33,34 @@ func (s *Store) Create(ctx context.Context, r run.Run) (run.Run, bool, error) {
 	if err != nil {
 		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
 	}
-	res, err := s.q.create.ExecContext(ctx,
-		r.ID, r.Key, r.Job, string(r.Status), unixNanos(r.CreatedAt), unreported(r), r.Revision, body)
-	if err != nil {
-		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-			return run.Run{}, false, fmt.Errorf("create run %s: the id is taken by a run with another idempotency key", r.ID)
+	var existing *run.Run
+	err = s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		existing = nil
+		res, err := tx.StmtContext(ctx, s.q.create).ExecContext(ctx,
+			r.ID, r.Key, r.Job, string(r.Status), unixNanos(r.CreatedAt), unreported(r), r.Revision, body)
+		n, err := rowsAffected(res, err)
+		if err != nil || n == 1 {
+			return err
 		}
+		// The key is taken. Runs are never deleted: the run holding it is
+		// there to read, in this transaction.
+		got, err := get(ctx, tx.StmtContext(ctx, s.q.byKeyW), r.Key)
+		if err != nil {
+			return fmt.Errorf("read the run with key %q: %w", r.Key, err)
+		}
+		existing = &got
+		return nil
+	})
+	switch {
+	case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return run.Run{}, false, fmt.Errorf("create run %s: the id is taken by a run with another idempotency key", r.ID)
+	case err != nil:
 		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, s.full(err))
+	case existing != nil:
+		return *existing, false, nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return run.Run{}, false, fmt.Errorf("create run %s: %w", r.ID, err)
-	}
-	if n == 1 {
-		return r, true, nil
-	}
-	// The key is taken. Runs are never deleted, so the run holding it,
-	// committed before our insert, is there to read.
-	existing, err := get(ctx, s.q.byKey, r.Key)
-	if err != nil {
-		return run.Run{}, false, fmt.Errorf("create run %s: read the run with key %q: %w", r.ID, r.Key, err)
-	}
-	return existing, false, nil
+	s.watch.written(r.ID, r.Revision, body)
+	return r, true, nil
 }
 
 // Get implements dispatch.RunStore.
@@ -90,37 +96,50 @@ func (s *Store) Update(ctx context.Context, r run.Run) (run.Run, error) {
 	if err != nil {
 		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, err)
 	}
-	// The job and the creation time do not change in the life of a run:
-	// leaving them out of SET spares rewriting their index entries.
-	res, err := s.q.update.ExecContext(ctx, string(r.Status), unreported(r), r.Revision, body,
-		r.ID, from, r.Key, r.Job, unixNanos(r.CreatedAt))
-	if n, err := rowsAffected(res, err); err != nil {
+	var refused error // why nothing changed
+	err = s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		refused = nil
+		// The job and the creation time do not change in the life of a
+		// run: leaving them out of SET spares rewriting their index entries.
+		res, err := tx.StmtContext(ctx, s.q.update).ExecContext(ctx, string(r.Status), unreported(r), r.Revision, body,
+			r.ID, from, r.Key, r.Job, unixNanos(r.CreatedAt))
+		if n, err := rowsAffected(res, err); err != nil || n == 1 {
+			return err
+		}
+		// Nothing changed: say why.
+		var key string
+		var rev int64
+		err = tx.StmtContext(ctx, s.q.headW).QueryRowContext(ctx, r.ID).Scan(&key, &rev)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			refused = dispatch.ErrNotFound
+			return nil
+		case err != nil:
+			return err
+		case rev != from:
+			refused = fmt.Errorf("revision %d is stored, not %d: %w", rev, from, dispatch.ErrConflict)
+			return nil
+		case key != r.Key:
+			refused = fmt.Errorf("the idempotency key cannot change (%q to %q)", key, r.Key)
+			return nil
+		}
+		// The job or the creation time changed after all.
+		res, err = tx.StmtContext(ctx, s.q.updateAll).ExecContext(ctx, r.Job, string(r.Status), unixNanos(r.CreatedAt), unreported(r), r.Revision, body,
+			r.ID, from, r.Key)
+		if n, err := rowsAffected(res, err); err != nil {
+			return err
+		} else if n == 0 {
+			refused = dispatch.ErrConflict
+		}
+		return nil
+	})
+	if err != nil {
 		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, s.full(err))
-	} else if n == 1 {
-		return r, nil
 	}
-	// Nothing changed: say why.
-	var key string
-	var rev int64
-	err = s.q.head.QueryRowContext(ctx, r.ID).Scan(&key, &rev)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, dispatch.ErrNotFound)
-	case err != nil:
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, err)
-	case rev != from:
-		return run.Run{}, fmt.Errorf("update run %s: revision %d is stored, not %d: %w", r.ID, rev, from, dispatch.ErrConflict)
-	case key != r.Key:
-		return run.Run{}, fmt.Errorf("update run %s: the idempotency key cannot change (%q to %q)", r.ID, key, r.Key)
+	if refused != nil {
+		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, refused)
 	}
-	// The job or the creation time changed after all.
-	res, err = s.q.updateAll.ExecContext(ctx, r.Job, string(r.Status), unixNanos(r.CreatedAt), unreported(r), r.Revision, body,
-		r.ID, from, r.Key)
-	if n, err := rowsAffected(res, err); err != nil {
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, s.full(err))
-	} else if n == 0 {
-		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, dispatch.ErrConflict)
-	}
+	s.watch.written(r.ID, r.Revision, body)
 	return r, nil
 }
 

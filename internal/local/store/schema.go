@@ -33,6 +33,15 @@ CREATE TABLE marks (
 	at   INTEGER NOT NULL                -- Unix nanoseconds
 ) WITHOUT ROWID;
 `,
+	// 2: the runners' records of each run's task.
+	`
+CREATE TABLE records (
+	run_id TEXT NOT NULL,
+	name   TEXT NOT NULL,                -- e.g. task.json, exit.json
+	body   BLOB NOT NULL,
+	PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. It

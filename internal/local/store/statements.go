@@ -15,11 +15,13 @@ type statements struct {
 	update    *sql.Stmt
 	updateAll *sql.Stmt
 	setMark   *sql.Stmt
+	setRecord *sql.Stmt
+	byKeyW    *sql.Stmt // byKey and head, inside a write transaction
+	headW     *sql.Stmt
 	// On the readers.
-	byID  *sql.Stmt
-	byKey *sql.Stmt
-	head  *sql.Stmt
-	mark  *sql.Stmt
+	byID   *sql.Stmt
+	mark   *sql.Stmt
+	record *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -41,10 +43,14 @@ WHERE id = ? AND revision = ? AND key = ?`},
 		{&s.q.setMark, s.w, `
 INSERT INTO marks (name, at) VALUES (?, ?)
 ON CONFLICT (name) DO UPDATE SET at = excluded.at`},
+		{&s.q.setRecord, s.w, `
+INSERT INTO records (run_id, name, body) VALUES (?, ?, ?)
+ON CONFLICT (run_id, name) DO UPDATE SET body = excluded.body`},
+		{&s.q.byKeyW, s.w, `SELECT revision, body FROM runs WHERE key = ?`},
+		{&s.q.headW, s.w, `SELECT key, revision FROM runs WHERE id = ?`},
 		{&s.q.byID, s.r, `SELECT revision, body FROM runs WHERE id = ?`},
-		{&s.q.byKey, s.r, `SELECT revision, body FROM runs WHERE key = ?`},
-		{&s.q.head, s.r, `SELECT key, revision FROM runs WHERE id = ?`},
 		{&s.q.mark, s.r, `SELECT at FROM marks WHERE name = ?`},
+		{&s.q.record, s.r, `SELECT body FROM records WHERE run_id = ? AND name = ?`},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -57,7 +63,7 @@ ON CONFLICT (name) DO UPDATE SET at = excluded.at`},
 
 func (q *statements) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{q.create, q.update, q.updateAll, q.setMark, q.byID, q.byKey, q.head, q.mark} {
+	for _, st := range []*sql.Stmt{q.create, q.update, q.updateAll, q.setMark, q.setRecord, q.byKeyW, q.headW, q.byID, q.mark, q.record} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -1,12 +1,15 @@
-// Package store is the local host's dispatch.RunStore: runs, and the marks
-// the local engine keeps across restarts, in one SQLite database file
-// (modernc.org/sqlite, pure Go, through database/sql).
+// Package store is the local host's dispatch.RunStore: runs, the marks the
+// local engine keeps across restarts and the runners' records of each
+// run's task, in one SQLite database file (modernc.org/sqlite, pure Go,
+// through database/sql).
 //
 // The database is in WAL mode. Writes go through a single connection, so
 // writers inside one process queue in Go instead of racing for SQLite's
-// write lock, and reads go through a pool of read-only connections that WAL
-// lets run beside the writer. busy_timeout covers the other processes that
-// may open the same file (a CLI reading runs while the engine writes).
+// write lock, and the writes that queue together share one transaction (a
+// group commit: see exec); reads go through a pool of read-only connections
+// that WAL lets run beside the writer. Watch hands each run written to those
+// waiting for it. busy_timeout covers the other processes that may open the
+// same file (a CLI reading runs while the engine writes).
 package store
 
 import (
@@ -19,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -42,6 +46,14 @@ type Store struct {
 	// r is a pool of read-only connections.
 	r *sql.DB
 	q statements
+	// watch wakes those waiting for a run to be written.
+	watch watchers
+	// writes go to the committer (commitLoop) until closing is closed;
+	// committerDone is closed when it has returned.
+	writes        chan *write
+	closing       chan struct{}
+	stopCommitter sync.Once
+	committerDone chan struct{}
 }
 
 // Open opens (creating if needed) the database at path, in WAL mode, and
@@ -109,12 +121,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open run store %s: %w", path, err)
 	}
+	s.writes, s.closing, s.committerDone = make(chan *write), make(chan struct{}), make(chan struct{})
+	go s.commitLoop()
 	return s, nil
 }
 
-// Close closes the database. The last connection to close checkpoints the
-// WAL into the database file.
+// Close closes the database, once the writes under way are done; later
+// writes fail. The last connection to close checkpoints the WAL into the
+// database file.
 func (s *Store) Close() error {
+	if s.closing != nil {
+		s.stopCommitter.Do(func() { close(s.closing) })
+		<-s.committerDone
+	}
 	errs := []error{s.q.close()}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
