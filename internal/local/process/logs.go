@@ -4,11 +4,16 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 )
 
 // copyBuffer is the size of each stream's copy buffer (a pipe's capacity):
 // the only memory a stream takes, however much the process writes.
 const copyBuffer = 64 << 10
+
+// copyBuffers are reused from one stream to the next: a buffer per stream
+// of every run would be most of what the engine allocates.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
 
 // truncatedLine is written once to a log whose stream went past the cap.
 func truncatedLine(limit int64) string {
@@ -21,7 +26,9 @@ func truncatedLine(limit int64) string {
 // truncation line is written on a line of its own. A failing dst (a full
 // disk) stops the writing, not the draining.
 func copyCapped(dst io.Writer, src *os.File, limit int64) {
-	buf := make([]byte, copyBuffer)
+	pooled := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(pooled)
+	buf := *pooled
 	var written int64
 	truncated, failed := false, false
 	lastNewline := true

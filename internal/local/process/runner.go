@@ -21,9 +21,11 @@
 //     delays the report of the end by at most two seconds.
 //   - Output goes to DataDir/runs/<run id>/stdout.log and stderr.log (mode
 //     0600) as it is written, capped per stream, so they can be followed
-//     while the task runs; a second Start of the run never truncates them.
-//     The start is recorded in task.json before Start returns, the end in
-//     exit.json before it is reported.
+//     while the task runs; a stream's file is created at its first byte,
+//     and a second Start of the run never truncates them. The start is
+//     recorded (task.json) before Start returns, the end (exit.json)
+//     before it is reported: in Options.Records when set, else as files
+//     in the run's folder.
 //   - A task ref is "proc:<pid>:<start ticks>:<run id>", the start ticks
 //     being field 22 of /proc/<pid>/stat: a reused pid is never taken for
 //     the task.
@@ -55,8 +57,6 @@ import (
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
-
-	"github.com/longshore/longshore/internal/local/jsonfile"
 )
 
 var _ dispatch.TaskRunner = (*Runner)(nil)
@@ -93,8 +93,12 @@ type Options struct {
 	// JobsDir is the jobs folder; a job's folder is JobsDir/<spec.Dir>.
 	JobsDir string
 	// DataDir holds each run's folder: DataDir/runs/<run id>/ with
-	// stdout.log, stderr.log, task.json and exit.json.
+	// stdout.log and stderr.log, and task.json and exit.json unless
+	// Records keeps them.
 	DataDir string
+	// Records, when set, keeps the records of each task's start and end
+	// instead of files (a file costs more than a row of a database).
+	Records Records
 	// Secrets resolves the jobs' secrets; a job with secrets cannot start
 	// without it.
 	Secrets Secrets
@@ -147,12 +151,12 @@ type Runner struct {
 	ctx    context.Context // given to Observe; cancelled when Shutdown gives up on a report
 	cancel context.CancelFunc
 
-	// startMu serialises Start and the recovery of orphans, so that one
-	// run never gets two processes.
-	startMu sync.Mutex
-	mu      sync.Mutex
-	tasks   map[string]*task // by run id, from the start until exit.json is written
-	closed  bool
+	// starting serialises, per run, Start and the recovery of orphans, so
+	// that one run never gets two processes; runs start side by side.
+	starting keyedMutex
+	mu       sync.Mutex
+	tasks    map[string]*task // by run id, from the start until exit.json is written
+	closed   bool
 
 	procs   sync.WaitGroup // supervisors
 	reports sync.WaitGroup // reporters
@@ -227,8 +231,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", &dispatch.StartError{Transient: true, Reason: "start run " + id, Err: err}
 	}
-	r.startMu.Lock()
-	defer r.startMu.Unlock()
+	defer r.starting.lock(id)()
 	r.mu.Lock()
 	tk, closed := r.tasks[id], r.closed
 	r.mu.Unlock()
@@ -236,10 +239,10 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 		return tk.ref, nil
 	}
 	var rec taskRecord
-	switch err := jsonfile.Read(r.RunDir(id), TaskFile, &rec); {
+	switch err := r.readRecord(ctx, id, TaskFile, &rec); {
 	case err == nil:
 		return rec.Ref, nil
-	case !errors.Is(err, fs.ErrNotExist):
+	case !isNotExist(err):
 		return "", &dispatch.StartError{Transient: true, Reason: "look for an earlier start of run " + id, Err: err}
 	}
 	if closed {
@@ -249,7 +252,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.launch(id, t.Job.Name, p)
+	return r.launch(ctx, id, t.Job.Name, p)
 }
 
 // plan is a process ready to start.
@@ -389,11 +392,7 @@ func executable(p string) error {
 }
 
 // launch starts the planned process, records it and starts its supervisor.
-func (r *Runner) launch(id, jobName string, p plan) (string, error) {
-	dir := r.RunDir(id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", &dispatch.StartError{Transient: true, Reason: "create the folder of run " + id, Err: err}
-	}
+func (r *Runner) launch(ctx context.Context, id, jobName string, p plan) (string, error) {
 	var files []*os.File // closed on failure
 	closeAll := func() {
 		for _, f := range files {
@@ -403,21 +402,6 @@ func (r *Runner) launch(id, jobName string, p plan) (string, error) {
 	fail := func(reason string, err error) (string, error) {
 		closeAll()
 		return "", &dispatch.StartError{Transient: true, Reason: reason, Err: err}
-	}
-	open := func(name string) (*os.File, error) {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err == nil {
-			files = append(files, f)
-		}
-		return f, err
-	}
-	outLog, err := open(StdoutFile)
-	if err != nil {
-		return fail("open the output log of run "+id, err)
-	}
-	errLog, err := open(StderrFile)
-	if err != nil {
-		return fail("open the output log of run "+id, err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -438,7 +422,7 @@ func (r *Runner) launch(id, jobName string, p plan) (string, error) {
 	startErr := cmd.Start()
 	_ = outW.Close()
 	_ = errW.Close()
-	files = []*os.File{outLog, errLog, outR, errR}
+	files = []*os.File{outR, errR}
 	if startErr != nil {
 		closeAll()
 		return "", execFailure(jobName, p.path, startErr)
@@ -457,20 +441,28 @@ func (r *Runner) launch(id, jobName string, p plan) (string, error) {
 	ref := formatRef(pid, st.start, id)
 	started := r.o.Now()
 	rec := taskRecord{Ref: ref, RunID: id, PID: pid, Ticks: st.start, BootID: r.boot, StartedAt: started}
-	if err := jsonfile.Write(dir, TaskFile, rec); err != nil {
+	if err := r.writeRecord(context.WithoutCancel(ctx), id, TaskFile, rec); err != nil {
 		return abandon("record the start of run "+id, err)
 	}
 
 	tk := &task{ref: ref, runID: id, pid: pid, cmd: cmd, reports: make(chan run.TaskState, 2)}
 	tk.state = run.TaskState{TaskRef: ref, RunID: id, Version: versionRunning, Phase: run.PhaseRunning, StartedAt: &started}
 	r.mu.Lock()
+	if r.closed {
+		// Shutdown began while this one started: it waits for the tasks
+		// it found only. The record stays: the next engine reports the
+		// run stopped with the host.
+		r.mu.Unlock()
+		return abandon("start run "+id, errors.New("the process runner is shut down"))
+	}
 	r.tasks[id] = tk
-	r.mu.Unlock()
 	r.procs.Add(1)
 	r.reports.Add(1)
+	r.mu.Unlock()
 	tk.reports <- tk.state.Clone()
 	go r.report(tk)
-	go r.supervise(tk, started, outR, errR, outLog, errLog)
+	dir := r.RunDir(id)
+	go r.supervise(tk, started, outR, errR, &logFile{dir: dir, name: StdoutFile}, &logFile{dir: dir, name: StderrFile})
 	return ref, nil
 }
 
@@ -503,7 +495,7 @@ func (r *Runner) report(tk *task) {
 
 // supervise copies the task's output, waits for its end, records it in
 // exit.json and reports it.
-func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, outLog, errLog *os.File) {
+func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, outLog, errLog *logFile) {
 	defer r.procs.Done()
 	var copiers sync.WaitGroup
 	copiers.Add(2)
@@ -529,9 +521,10 @@ func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, out
 	_ = outR.SetReadDeadline(deadline)
 	_ = errR.SetReadDeadline(deadline)
 	copiers.Wait()
-	for _, f := range []*os.File{outR, errR, outLog, errLog} {
-		_ = f.Close()
-	}
+	_ = outR.Close()
+	_ = errR.Close()
+	_ = outLog.Close()
+	_ = errLog.Close()
 
 	code, why := exitCode(tk.cmd.ProcessState)
 	if stopCode == "" {
@@ -541,7 +534,7 @@ func (r *Runner) supervise(tk *task, started time.Time, outR, errR *os.File, out
 	end := exitRecord{Ref: tk.ref, RunID: tk.runID, ExitCode: &code, StopCode: stopCode, StoppedReason: stopWhy,
 		StartedAt: &started, StoppedAt: r.o.Now()}
 	state := end.state()
-	recorded := jsonfile.Write(r.RunDir(tk.runID), ExitFile, end) == nil
+	recorded := r.writeRecord(context.Background(), tk.runID, ExitFile, end) == nil
 
 	r.mu.Lock()
 	tk.state = state
@@ -584,7 +577,7 @@ func (r *Runner) Stop(ctx context.Context, ref, reason string) error {
 		return nil
 	}
 	r.mu.Unlock()
-	_, err := r.recover(id)
+	_, err := r.recover(ctx, id)
 	if errors.Is(err, dispatch.ErrTaskNotFound) {
 		return nil
 	}
@@ -627,15 +620,14 @@ func (r *Runner) Describe(ctx context.Context, ref string) (run.TaskState, error
 		return ts, nil
 	}
 	r.mu.Unlock()
-	return r.recover(id)
+	return r.recover(ctx, id)
 }
 
 // recover finds a task that is not a live child of this Runner in its
 // run's folder: its recorded end, or, for a task an earlier engine left
 // running, a HostRestarted end after killing what is left of it.
-func (r *Runner) recover(id taskID) (run.TaskState, error) {
-	r.startMu.Lock()
-	defer r.startMu.Unlock()
+func (r *Runner) recover(ctx context.Context, id taskID) (run.TaskState, error) {
+	defer r.starting.lock(id.runID)()
 	r.mu.Lock()
 	tk := r.tasks[id.runID]
 	if tk != nil && tk.ref == id.source {
@@ -645,20 +637,19 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 	}
 	r.mu.Unlock()
 
-	dir := r.RunDir(id.runID)
 	var end exitRecord
-	switch err := jsonfile.Read(dir, ExitFile, &end); {
+	switch err := r.readRecord(ctx, id.runID, ExitFile, &end); {
 	case err == nil:
 		if end.Ref != id.source {
 			return run.TaskState{}, dispatch.ErrTaskNotFound
 		}
 		return end.state(), nil
-	case !errors.Is(err, fs.ErrNotExist):
+	case !isNotExist(err):
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	var rec taskRecord
-	switch err := jsonfile.Read(dir, TaskFile, &rec); {
-	case errors.Is(err, fs.ErrNotExist):
+	switch err := r.readRecord(ctx, id.runID, TaskFile, &rec); {
+	case isNotExist(err):
 		return run.TaskState{}, dispatch.ErrTaskNotFound
 	case err != nil:
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
@@ -670,7 +661,7 @@ func (r *Runner) recover(id taskID) (run.TaskState, error) {
 	started := rec.StartedAt
 	end = exitRecord{Ref: rec.Ref, RunID: rec.RunID, StopCode: run.StopCodeHostRestarted,
 		StoppedReason: hostRestartedReason, StartedAt: &started, StoppedAt: r.o.Now()}
-	if err := jsonfile.Write(dir, ExitFile, end); err != nil {
+	if err := r.writeRecord(context.WithoutCancel(ctx), id.runID, ExitFile, end); err != nil {
 		return run.TaskState{}, fmt.Errorf("describe task %s: %w", id.source, err)
 	}
 	return end.state(), nil
@@ -702,14 +693,12 @@ func (r *Runner) killOrphan(rec taskRecord) {
 // as ctx ended (their context is then cancelled); no process is left
 // running either way.
 func (r *Runner) Shutdown(ctx context.Context) error {
-	r.startMu.Lock()
 	r.mu.Lock()
 	r.closed = true
 	for _, tk := range r.tasks {
 		r.stopLocked(tk, run.StopCodeHostRestarted, hostRestartedReason)
 	}
 	r.mu.Unlock()
-	r.startMu.Unlock()
 
 	procsDone := make(chan struct{})
 	go func() { r.procs.Wait(); close(procsDone) }()

@@ -1,0 +1,124 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/longshore/longshore/internal/run"
+)
+
+// memRecords keeps records in memory, as the local store keeps them in
+// its database.
+type memRecords struct {
+	mu sync.Mutex
+	m  map[string][]byte // by run id + "/" + name
+}
+
+func newMemRecords() *memRecords { return &memRecords{m: map[string][]byte{}} }
+
+func (m *memRecords) Record(_ context.Context, runID, name string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.m[runID+"/"+name]
+	return b, ok, nil
+}
+
+func (m *memRecords) SetRecord(_ context.Context, runID, name string, body []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[runID+"/"+name] = append([]byte(nil), body...)
+	return nil
+}
+
+func (m *memRecords) has(runID, name string) bool {
+	_, ok, _ := m.Record(context.Background(), runID, name)
+	return ok
+}
+
+func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T) {
+	f := newFixture(t)
+	recs := newMemRecords()
+	withRecords := func(o *Options) { o.Records = recs }
+	first := f.runner(t, withRecords)
+	ref := start(t, first, taskOf(1, shell("exit 3")))
+	f.rec.ended(t, runID(1))
+	for _, name := range []string{TaskFile, ExitFile} {
+		if !recs.has(runID(1), name) {
+			t.Errorf("Records holds no %s", name)
+		}
+		if _, err := os.Stat(filepath.Join(f.data, "runs", runID(1), name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s was written as a file too (%v)", name, err)
+		}
+	}
+
+	again := f.runner(t, withRecords)
+	ts, err := again.Describe(context.Background(), ref)
+	if err != nil || ts.Phase != run.PhaseStopped || exitOf(ts) == nil || *exitOf(ts) != 3 {
+		t.Errorf("Describe after a restart = %+v, %v; want stopped with 3", ts, err)
+	}
+	if ref2 := start(t, again, taskOf(1, shell("exit 0"))); ref2 != ref {
+		t.Errorf("Start after a restart = %s, want the first task %s", ref2, ref)
+	}
+	f.rec.none(t, runID(1))
+}
+
+func TestWithRecordsATaskRecordedInFilesIsStillFound(t *testing.T) {
+	f := newFixture(t)
+	sleep, err := lookPath("sleep", "/", os.Getenv("PATH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An earlier engine, without Records, left its task running.
+	ref, p := orphan(t, f, 1, sleep, "300")
+	recs := newMemRecords()
+	r := f.runner(t, func(o *Options) { o.Records = recs })
+	if ref2 := start(t, r, taskOf(1, shell("exit 0"))); ref2 != ref {
+		t.Errorf("Start = %s, want the earlier task %s", ref2, ref)
+	}
+	ts, err := r.Describe(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	checkHostRestarted(t, ts, ref)
+	if !recs.has(runID(1), ExitFile) {
+		t.Error("the end found was not recorded in Records")
+	}
+}
+
+func TestALogFileIsCreatedByItsStreamsFirstByte(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		want   map[string]string // log file -> content; absent: no file
+	}{
+		{"a task that prints nothing leaves no log file", `exit 0`, map[string]string{}},
+		{"a task that prints to stdout only has a stdout log", `echo hi`, map[string]string{StdoutFile: "hi\n"}},
+		{"a task that prints to both has both logs", `echo out; echo err >&2`, map[string]string{StdoutFile: "out\n", StderrFile: "err\n"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.runner(t, func(o *Options) { o.Records = newMemRecords() })
+			start(t, r, taskOf(i, shell(tt.script)))
+			f.rec.ended(t, runID(i))
+			for _, name := range []string{StdoutFile, StderrFile} {
+				b, err := os.ReadFile(filepath.Join(f.data, "runs", runID(i), name))
+				want, ok := tt.want[name]
+				switch {
+				case !ok && !errors.Is(err, fs.ErrNotExist):
+					t.Errorf("%s exists (%q, %v), want none", name, b, err)
+				case ok && (err != nil || string(b) != want):
+					t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+				}
+			}
+		})
+	}
+}
