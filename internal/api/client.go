@@ -38,7 +38,18 @@ func NewClient(base string) (*Client, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("endpoint %q is not an http(s) URL such as %s", base, DefaultEndpoint)
 	}
-	return &Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{}}, nil
+	return &Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Transport: newTransport()}}, nil
+}
+
+// maxIdlePerEngine is how many idle connections a Client keeps to its
+// engine: net/http keeps 2, so a program calling from many goroutines at
+// once would dial anew for most calls.
+const maxIdlePerEngine = 64
+
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdlePerEngine
+	return t
 }
 
 // StatusError is an error answer of the API.

@@ -30,6 +30,13 @@ type Runs interface {
 	List(ctx context.Context, q dispatch.Query) ([]run.Run, string, error)
 }
 
+// Changes tells of writes to runs (the local store's Watch): Watch returns
+// a channel that receives the run id as later writes store it (at least
+// the newest), and a function that releases it.
+type Changes interface {
+	Watch(id string) (runs <-chan run.Run, stop func())
+}
+
 // Logs opens a run's output: stream is "stdout" or "stderr". A run with no
 // output yet gives an error satisfying errors.Is(err, fs.ErrNotExist).
 type Logs interface {
@@ -48,6 +55,9 @@ type Options struct {
 	MaxWait time.Duration
 	// Poll is how often a waiting request looks at its run (default 100ms).
 	Poll time.Duration
+	// Changes, when set, wakes a waiting request as soon as its run is
+	// written; Poll then only backs it up.
+	Changes Changes
 	// UI, when set, serves GET and HEAD requests for every path outside the
 	// API (/v1/, /2015-03-31/, /healthz): the dashboard.
 	UI http.Handler
@@ -222,34 +232,56 @@ func (h *handler) launch(ctx context.Context, req RunRequest, caller string) (Ru
 }
 
 // waitFinal follows a run and its retries until the last attempt finishes
-// or the wait is over, and returns the latest attempt.
+// or the wait is over, and returns the latest attempt. It takes each
+// attempt as Changes hands it over, and reads it every Poll.
 func (h *handler) waitFinal(ctx context.Context, r run.Run, wait time.Duration) (run.Run, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tick := time.NewTicker(h.o.Poll)
 	defer tick.Stop()
-	for {
-		if r.Status.Terminal() && r.NextRunID == "" {
-			return r, nil
-		}
+	final := func(r run.Run) bool { return r.Status.Terminal() && r.NextRunID == "" }
+	for !final(r) {
 		id := r.ID
 		if r.NextRunID != "" {
 			id = r.NextRunID
 		}
-		select {
-		case <-ctx.Done():
-			return r, nil
-		case <-tick.C:
-		}
+		// Watch before reading, so that no write after the read goes unseen.
+		runs, stop := h.watch(id)
 		next, err := h.o.Runs.Get(ctx, id)
+		for err == nil {
+			r = next
+			if final(r) || r.NextRunID != "" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				stop()
+				return r, nil
+			case got := <-runs:
+				if got.Revision > r.Revision {
+					next = got
+				}
+			case <-tick.C:
+				next, err = h.o.Runs.Get(ctx, id)
+			}
+		}
+		stop()
 		if err != nil {
 			if ctx.Err() != nil {
 				return r, nil
 			}
 			return r, fmt.Errorf("follow run %s: %w", id, err)
 		}
-		r = next
 	}
+	return r, nil
+}
+
+// watch is Options.Changes.Watch, or a channel that never receives.
+func (h *handler) watch(id string) (<-chan run.Run, func()) {
+	if h.o.Changes == nil {
+		return nil, func() {}
+	}
+	return h.o.Changes.Watch(id)
 }
 
 func decodeRunRequest(w http.ResponseWriter, r *http.Request) (RunRequest, error) {

@@ -543,7 +543,7 @@ func TestReconcile(t *testing.T) {
 	t.Run("a quiet run none of whose task's events came has its task found, then its end read", func(t *testing.T) {
 		w := newWorld(t, map[string]string{"hello": hello})
 		r := w.launch(invoke("hello", ""))
-		w.runner.SetState(r.ID, exited(0)) // no event arrives, not even the task's start
+		w.runner.SetState(r.ID, exited(0))                        // no event arrives, not even the task's start
 		opts := dispatch.ReconcileOptions{Quiet: 2 * time.Minute} // two sweeps within the job's timeout
 		w.clock.Advance(3 * time.Minute)
 		if got, err := w.svc.Reconcile(ctx, opts); got.Repaired != 1 || err != nil {

@@ -43,10 +43,9 @@ const (
 	DefaultGrace   = 10 * time.Second
 	// reconcileEvery is how often timeouts, due retries and quiet runs are looked at.
 	reconcileEvery = time.Second
-	// waitPoll is how often a request waiting for its run's end looks at it:
-	// reads of the local database are cheap, and a waiting caller learns of
-	// the end sooner.
-	waitPoll = 10 * time.Millisecond
+	// waitPoll is how often a request waiting for its run's end looks at
+	// it besides when the store says the run was written: a back-up only.
+	waitPoll = time.Second
 	// quietAfter is how long a started run may go without news before the runner is asked.
 	quietAfter = 30 * time.Second
 )
@@ -139,6 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	procs, err := process.New(process.Options{
 		JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now, Observe: observe,
+		Records: st,
 	})
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	apiH := api.NewHandler(api.Options{
 		Launcher: svc, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
-		Poll: waitPoll,
+		Poll: waitPoll, Changes: st,
 		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
 	})
 
