@@ -96,14 +96,20 @@ const notes = `## How each figure is measured
 - **trigger to start**: from just before the client sends the trigger (runs API, S3 PutObject with the AWS SDK,
   SQS SendMessage with the AWS SDK) to the run's ` + "`startedAt`" + ` (the moment its process was started), with
   1,000 jobs in the catalog; one trigger at a time.
-- **schedule firing**: every job of a 1,000-job catalog on ` + "`rate(1 minute)`" + `; the error is ` + "`startedAt`" + ` minus the
-  scheduled minute, over all runs of one minute.
+- **schedule firing**: every job of a 1,000-job catalog on ` + "`rate(1 minute)`" + `; the firing error is the run's
+  ` + "`createdAt`" + ` (the trigger recorded, as EventBridge Scheduler's invocation is on AWS) minus the scheduled minute,
+  over all runs of one minute. The start error is ` + "`startedAt`" + ` (the process started) minus the minute, beside
+  ` + "`xargs -P 16`" + ` starting the same 1,000 processes (16 is the scheduler's parallelism): 1,000 forks take time.
 - **memory**: the engine's resident set size (VmRSS) with 100 runs of ` + "`sleep`" + ` going and 1,000 finished runs stored.
 - **burst drain**: the core services on a simulated clock, a runner throttled by a token bucket of 20 starts per
   second (burst 100) with 5% capacity errors; the bound is the time the bucket needs for all starts.
-- **calls per run and cost**: AWS API calls of one successful run, counted through the core's ports with the
-  DynamoDB, ECS and EventBridge adapters' call counts per port operation; priced with public us-east-1 prices and
-  compared with a Step Functions standard workflow using ` + "`ecs:runTask.sync`" + ` (AWS Copilot's jobs).
+- **calls per run and cost**: the billable AWS API calls one successful run makes beyond RunTask (a direct invoke,
+  then the task's STOPPED event, the one task event the deployed rule delivers), counted through the core's ports
+  with the adapters' calls per port operation. ` + "`integration`" + `'s
+  TestLambdaASuccessfulRunMakesFourBillableCallsBeyondRunTask counts the same run at the fakes through the real
+  function binaries and fails if it is not 4. ECS's ListTasks and DescribeTasks, which ` + "`--aws`" + ` uses to show a
+  started run, are not billed. The two Lambda invocations that carry the calls are priced in the cost row, with
+  public us-east-1 prices, beside a Step Functions standard workflow using ` + "`ecs:runTask.sync`" + ` (AWS Copilot's jobs).
 - **lambda binaries**: ` + "`make build`" + ` sizes (arm64, stripped); cold start is the time from starting each real
   bootstrap (built for this machine) under a fake Lambda Runtime API to its first answer.`
 

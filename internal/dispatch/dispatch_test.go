@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -654,5 +655,56 @@ func TestARunCancelledWhileItsTaskStartsHasTheTaskStopped(t *testing.T) {
 	}
 	if end.Run.Status != run.StatusCancelled || w.runner.Count() != 1 {
 		t.Errorf("run %s after its task stopped, %d tasks; want cancelled, one task", end.Run.Status, w.runner.Count())
+	}
+}
+
+// storeWatchingRunner notes, at the first Start, how many runs were stored.
+type storeWatchingRunner struct {
+	*fake.Runner
+	store         *fake.Store
+	mu            *sync.Mutex
+	storedAtFirst *int
+}
+
+func (r storeWatchingRunner) Start(ctx context.Context, t dispatch.Task) (string, error) {
+	r.mu.Lock()
+	if *r.storedAtFirst < 0 {
+		*r.storedAtFirst = len(r.store.Runs())
+	}
+	r.mu.Unlock()
+	return r.Runner.Start(ctx, t)
+}
+
+func TestTriggersDueTogetherAreAllStoredBeforeAnyTaskStarts(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	first := -1
+	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store,
+		Runner: storeWatchingRunner{w.runner, w.store, &sync.Mutex{}, &first}, Notifier: w.notes,
+		Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	at := w.clock.Now().Truncate(time.Minute)
+	var reqs []dispatch.Request
+	for i := range 50 {
+		reqs = append(reqs, dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerSQS, MessageID: fmt.Sprintf("m-%d", i)}})
+	}
+	reqs = append(reqs, reqs[7]) // the same trigger twice
+	reqs = append(reqs, dispatch.Request{Job: "nope", Trigger: run.Trigger{Kind: run.TriggerSchedule, ScheduledTime: &at}})
+	got, errs := svc.LaunchAll(ctx, reqs, 8)
+	if first != 50 {
+		t.Errorf("%d runs stored when the first task started, want all 50", first)
+	}
+	for i := range 50 {
+		if errs[i] != nil || got[i].Run.Status != run.StatusStarting {
+			t.Errorf("trigger %d: %s, %v; want starting", i, got[i].Run.Status, errs[i])
+		}
+	}
+	if got[50].Run.ID != got[7].Run.ID || errs[50] != nil {
+		t.Errorf("the repeated trigger made run %s (%v), want %s", got[50].Run.ID, errs[50], got[7].Run.ID)
+	}
+	var re *dispatch.RequestError
+	if !errors.As(errs[51], &re) {
+		t.Errorf("an unknown job: %v, want a request error", errs[51])
+	}
+	if n, tasks := len(w.store.Runs()), w.runner.Count(); n != 50 || tasks != 50 {
+		t.Errorf("%d runs and %d tasks, want 50 of each", n, tasks)
 	}
 }

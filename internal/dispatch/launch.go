@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/longshore/longshore/internal/job"
@@ -51,23 +52,41 @@ const MaxOverrideEnv = 100
 // transient *StartError means the run is stored, still queued, and the
 // trigger should be delivered again later.
 func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
-	spec, err := s.spec(req.Job)
+	c, err := s.create(ctx, req)
 	if err != nil {
 		return Launched{}, err
 	}
+	return s.launchCreated(ctx, c)
+}
+
+// created is a run stored for a request, not started yet.
+type created struct {
+	spec *job.Spec
+	run  run.Run
+	// duplicate: the trigger had already made the run.
+	duplicate bool
+}
+
+// create checks a request and stores its run (or finds the run the same
+// trigger made before).
+func (s *Service) create(ctx context.Context, req Request) (created, error) {
+	spec, err := s.spec(req.Job)
+	if err != nil {
+		return created{}, err
+	}
 	if err := checkOverrides(spec, req); err != nil {
-		return Launched{}, err
+		return created{}, err
 	}
 	callerKey := req.Key
 	if req.Trigger.Kind == run.TriggerInvoke && callerKey == "" {
 		// Without a key from the caller, every invoke is a new run.
 		if callerKey, err = s.d.NewID(); err != nil {
-			return Launched{}, fmt.Errorf("new run id: %w", err)
+			return created{}, fmt.Errorf("new run id: %w", err)
 		}
 	}
 	key, err := run.IdempotencyKey(spec.Name, req.Trigger, callerKey)
 	if err != nil {
-		return Launched{}, &RequestError{Msg: err.Error()}
+		return created{}, &RequestError{Msg: err.Error()}
 	}
 	now := s.d.Now()
 	r := run.Run{
@@ -82,19 +101,72 @@ func (s *Service) Launch(ctx context.Context, req Request) (Launched, error) {
 		// run is resumed like any run starting without a task.
 		r.Status = run.StatusStarting
 	}
-	stored, created, err := s.d.Store.Create(ctx, r)
+	stored, isNew, err := s.d.Store.Create(ctx, r)
 	if err != nil {
-		return Launched{}, fmt.Errorf("create run of %s: %w", spec.Name, err)
+		return created{}, fmt.Errorf("create run of %s: %w", spec.Name, err)
 	}
-	if !created {
+	if !isNew {
 		s.d.Log.Info("duplicate trigger", "run", stored.ID, "job", spec.Name, "key", key)
-		if resumable(stored) {
-			stored, err = s.start(ctx, spec, stored, true)
-		}
-		return Launched{Run: stored, Duplicate: true}, err
 	}
-	stored, err = s.start(ctx, spec, stored, false)
-	return Launched{Run: stored}, err
+	return created{spec: spec, run: stored, duplicate: !isNew}, nil
+}
+
+// launchCreated starts the task of a run create stored.
+func (s *Service) launchCreated(ctx context.Context, c created) (Launched, error) {
+	if c.duplicate {
+		var err error
+		if resumable(c.run) {
+			c.run, err = s.start(ctx, c.spec, c.run, true)
+		}
+		return Launched{Run: c.run, Duplicate: true}, err
+	}
+	r, err := s.start(ctx, c.spec, c.run, false)
+	return Launched{Run: r}, err
+}
+
+// LaunchAll launches triggers due together, such as the schedules of one
+// minute: every run is stored first, so that each trigger is recorded
+// within moments of its time, and the tasks are then started, parallel at
+// a time (at least one). Each request gets the answer Launch would have
+// given it alone, in order.
+func (s *Service) LaunchAll(ctx context.Context, reqs []Request, parallel int) ([]Launched, []error) {
+	out := make([]Launched, len(reqs))
+	errs := make([]error, len(reqs))
+	made := make([]created, len(reqs))
+	// The creates go together: a store that commits concurrent writes as
+	// one (the local store) records them all at once.
+	each(len(reqs), createParallel, func(i int) {
+		made[i], errs[i] = s.create(ctx, reqs[i])
+	})
+	each(len(reqs), max(parallel, 1), func(i int) {
+		if errs[i] == nil {
+			out[i], errs[i] = s.launchCreated(ctx, made[i])
+		}
+	})
+	return out, errs
+}
+
+// createParallel bounds the creates of a LaunchAll under way at once.
+const createParallel = 64
+
+// each calls fn(i) for i in [0, n), up to parallel at a time.
+func each(n, parallel int, fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallel, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }
 
 // checkOverrides refuses overrides that would break a job's contract.

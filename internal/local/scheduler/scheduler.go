@@ -19,11 +19,15 @@ import (
 	"github.com/longshore/longshore/internal/schedule"
 )
 
-// Launcher starts and skips runs.
+// Launcher starts and skips runs. LaunchAll stores the runs of triggers due
+// together before it starts their tasks, parallel at a time.
 type Launcher interface {
-	Launch(ctx context.Context, req dispatch.Request) (dispatch.Launched, error)
+	LaunchAll(ctx context.Context, reqs []dispatch.Request, parallel int) ([]dispatch.Launched, []error)
 	Skip(ctx context.Context, req dispatch.Request, reason string) (run.Run, error)
 }
+
+// Parallel is how many tasks of the schedules due together start at once.
+const Parallel = 16
 
 // Marks keeps, per schedule, the time up to which it has been handled, so
 // a restarted engine knows what it missed.
@@ -61,6 +65,9 @@ type Options struct {
 type Scheduler struct {
 	o       Options
 	entries []*entry
+	// marks are the marks as last read or written: the scheduler is their
+	// only writer, so each is read from the store once.
+	marks map[string]time.Time
 }
 
 // entry is one schedule trigger of one job.
@@ -88,7 +95,7 @@ func New(o Options) (*Scheduler, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	s := &Scheduler{o: o}
+	s := &Scheduler{o: o, marks: map[string]time.Time{}}
 	for _, spec := range o.Jobs {
 		for _, t := range spec.Triggers {
 			if t.Schedule == "" {
@@ -147,34 +154,74 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // A schedule seen for the first time starts from now: nothing before is
 // fired. Of the due times since the last tick, the latest one within the
 // starting deadline is started; any others are recorded as one missed run.
-// Firing again after a crash is harmless: a scheduled minute makes one run.
+// The runs of every schedule due are stored first, then their tasks
+// started, so that each schedule fires within moments of its time however
+// many are due. Firing again after a crash is harmless: a scheduled minute
+// makes one run.
 func (s *Scheduler) Tick(ctx context.Context) (time.Time, error) {
 	now := s.o.Clock.Now()
 	var soonest time.Time
 	var errs []error
+	var due []*entry
+	var reqs []dispatch.Request
+	var marks []*entry
 	for _, e := range s.entries {
-		if err := s.tickOne(ctx, e, now); err != nil {
+		at, mark, err := s.plan(ctx, e, now)
+		switch {
+		case err != nil:
 			errs = append(errs, err)
+		case !at.IsZero():
+			due = append(due, e)
+			reqs = append(reqs, request(e, at))
+		case mark:
+			marks = append(marks, e)
 		}
 		if at, ok := e.sched.Next(now, e.loc); ok && (soonest.IsZero() || at.Before(soonest)) {
 			soonest = at
 		}
 	}
+	if len(reqs) > 0 {
+		launched, lerrs := s.o.Launch.LaunchAll(ctx, reqs, Parallel)
+		for i, e := range due {
+			got, err := launched[i], lerrs[i]
+			at := reqs[i].Trigger.ScheduledTime.UTC()
+			var re *dispatch.RequestError
+			if !dispatch.Stored(got, err) && !errors.As(err, &re) {
+				// Nothing was stored: keep the mark so the next tick tries again.
+				errs = append(errs, fmt.Errorf("fire %s of %s at %s: %w", e.expr, e.job, at.Format(time.RFC3339), err))
+				continue
+			}
+			if err != nil {
+				s.o.Log.Error("fire schedule", "job", e.job, "run", got.Run.ID, "err", err)
+			} else {
+				s.o.Log.Info("schedule fired", "job", e.job, "schedule", e.expr, "at", at, "run", got.Run.ID, "duplicate", got.Duplicate)
+			}
+			marks = append(marks, e)
+		}
+	}
+	for _, e := range marks {
+		if err := s.setMark(ctx, e, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return soonest, errors.Join(errs...)
 }
 
-func (s *Scheduler) tickOne(ctx context.Context, e *entry, now time.Time) error {
-	last, seen, err := s.o.Marks.Mark(ctx, e.mark)
+// plan reads what a schedule owes at now: the due time to fire (zero when
+// none) and whether its mark moves on. Due times missed beyond the starting
+// deadline are recorded here as one skipped run.
+func (s *Scheduler) plan(ctx context.Context, e *entry, now time.Time) (fire time.Time, mark bool, err error) {
+	last, seen, err := s.mark(ctx, e)
 	if err != nil {
-		return fmt.Errorf("read schedule mark of %s: %w", e.job, err)
+		return time.Time{}, false, err
 	}
 	if !seen || last.After(now) {
 		// First sight, or the clock went back: start from now.
-		return s.setMark(ctx, e, now)
+		return time.Time{}, true, nil
 	}
 	first, ok := e.sched.Next(last, e.loc)
 	if !ok || first.After(now) {
-		return nil
+		return time.Time{}, false, nil
 	}
 	// The latest due time within the starting deadline, if any.
 	window := now.Add(-s.o.StartingDeadline)
@@ -195,30 +242,34 @@ func (s *Scheduler) tickOne(ctx context.Context, e *entry, now time.Time) error 
 			e.expr, first.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.o.StartingDeadline)
 		req := request(e, first)
 		if _, err := s.o.Launch.Skip(ctx, req, reason); err != nil {
-			return fmt.Errorf("record missed run of %s at %s: %w", e.job, first.UTC().Format(time.RFC3339), err)
+			return time.Time{}, false, fmt.Errorf("record missed run of %s at %s: %w", e.job, first.UTC().Format(time.RFC3339), err)
 		}
 		s.o.Log.Warn("missed schedule", "job", e.job, "schedule", e.expr, "from", first.UTC(), "until", end.UTC())
 	}
-	if !latest.IsZero() {
-		got, err := s.o.Launch.Launch(ctx, request(e, latest))
-		var re *dispatch.RequestError
-		if !dispatch.Stored(got, err) && !errors.As(err, &re) {
-			// Nothing was stored: keep the mark so the next tick tries again.
-			return fmt.Errorf("fire %s of %s at %s: %w", e.expr, e.job, latest.UTC().Format(time.RFC3339), err)
-		}
-		if err != nil {
-			s.o.Log.Error("fire schedule", "job", e.job, "run", got.Run.ID, "err", err)
-		} else {
-			s.o.Log.Info("schedule fired", "job", e.job, "schedule", e.expr, "at", latest.UTC(), "run", got.Run.ID, "duplicate", got.Duplicate)
-		}
+	return latest, true, nil
+}
+
+// mark returns a schedule's mark, read from the store the first time.
+func (s *Scheduler) mark(ctx context.Context, e *entry) (time.Time, bool, error) {
+	if t, ok := s.marks[e.mark]; ok {
+		return t, true, nil
 	}
-	return s.setMark(ctx, e, now)
+	t, seen, err := s.o.Marks.Mark(ctx, e.mark)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read schedule mark of %s: %w", e.job, err)
+	}
+	if seen {
+		s.marks[e.mark] = t
+	}
+	return t, seen, nil
 }
 
 func (s *Scheduler) setMark(ctx context.Context, e *entry, t time.Time) error {
 	if err := s.o.Marks.SetMark(ctx, e.mark, t); err != nil {
+		delete(s.marks, e.mark) // read it again next time
 		return fmt.Errorf("write schedule mark of %s: %w", e.job, err)
 	}
+	s.marks[e.mark] = t
 	return nil
 }
 

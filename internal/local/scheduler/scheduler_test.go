@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -19,6 +20,8 @@ import (
 // recorder is a Launcher that records what it is asked, and marks in memory.
 type recorder struct {
 	mu       sync.Mutex
+	batches  []int // the size of each LaunchAll
+	reads    int   // Mark calls
 	launched []time.Time
 	skipped  []string
 	marks    map[string]time.Time
@@ -29,12 +32,17 @@ func newRecorder() *recorder {
 	return &recorder{marks: map[string]time.Time{}, fired: make(chan time.Time, 100)}
 }
 
-func (r *recorder) Launch(_ context.Context, req dispatch.Request) (dispatch.Launched, error) {
+func (r *recorder) LaunchAll(_ context.Context, reqs []dispatch.Request, _ int) ([]dispatch.Launched, []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.launched = append(r.launched, *req.Trigger.ScheduledTime)
-	r.fired <- *req.Trigger.ScheduledTime
-	return dispatch.Launched{Run: run.Run{ID: "r-1"}}, nil
+	r.batches = append(r.batches, len(reqs))
+	out := make([]dispatch.Launched, len(reqs))
+	for i, req := range reqs {
+		r.launched = append(r.launched, *req.Trigger.ScheduledTime)
+		r.fired <- *req.Trigger.ScheduledTime
+		out[i] = dispatch.Launched{Run: run.Run{ID: "r-1"}}
+	}
+	return out, make([]error, len(reqs))
 }
 
 func (r *recorder) Skip(_ context.Context, req dispatch.Request, reason string) (run.Run, error) {
@@ -47,6 +55,7 @@ func (r *recorder) Skip(_ context.Context, req dispatch.Request, reason string) 
 func (r *recorder) Mark(_ context.Context, name string) (time.Time, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.reads++
 	t, ok := r.marks[name]
 	return t, ok, nil
 }
@@ -218,5 +227,24 @@ func TestUpcomingListsTheNextFireOfEverySchedule(t *testing.T) {
 	got := s.Upcoming(clock.Now())
 	if len(got) != 2 || got[0].Job != "b" || !got[0].At.Equal(time.Date(2026, 11, 23, 9, 5, 0, 0, time.UTC)) || got[1].Job != "a" {
 		t.Errorf("upcoming = %+v", got)
+	}
+}
+
+func TestSchedulesDueTogetherAreLaunchedTogetherAndMarksReadOnce(t *testing.T) {
+	rec := newRecorder()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 7, 0, 30, 0, time.UTC))
+	jobs := []*job.Spec{
+		spec(t, "a", "rate(1 minute)", ""), spec(t, "b", "rate(1 minute)", ""), spec(t, "c", "cron(0/2 * * * ? *)", ""),
+	}
+	s := newScheduler(t, rec, clock, jobs...)
+	tickEvery(t, s, clock, time.Minute, time.Date(2026, 11, 23, 7, 4, 30, 0, time.UTC))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	// 7:01 a, b; 7:02 a, b, c; 7:03 a, b; 7:04 a, b, c.
+	if fmt.Sprint(rec.batches) != "[2 3 2 3]" {
+		t.Errorf("LaunchAll batches %v, want one a minute: [2 3 2 3]", rec.batches)
+	}
+	if rec.reads != len(jobs) {
+		t.Errorf("%d mark reads over 5 ticks, want one a schedule (%d)", rec.reads, len(jobs))
 	}
 }
