@@ -675,10 +675,37 @@ func (r storeWatchingRunner) Start(ctx context.Context, t dispatch.Task) (string
 	return r.Runner.Start(ctx, t)
 }
 
+// batchingStore is the fake store with CreateAll, one Create after another.
+type batchingStore struct {
+	*fake.Store
+	batches *int
+}
+
+func (b batchingStore) CreateAll(ctx context.Context, runs []run.Run) ([]run.Run, []bool, []error) {
+	*b.batches++
+	out, created, errs := make([]run.Run, len(runs)), make([]bool, len(runs)), make([]error, len(runs))
+	for i, r := range runs {
+		out[i], created[i], errs[i] = b.Create(ctx, r)
+	}
+	return out, created, errs
+}
+
 func TestTriggersDueTogetherAreAllStoredBeforeAnyTaskStarts(t *testing.T) {
+	for _, batching := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a store that creates in batches: %v", batching), func(t *testing.T) {
+			triggersDueTogether(t, batching)
+		})
+	}
+}
+
+func triggersDueTogether(t *testing.T, batching bool) {
 	w := newWorld(t, map[string]string{"hello": hello})
-	first := -1
-	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store,
+	first, batches := -1, 0
+	var st dispatch.RunStore = w.store
+	if batching {
+		st = batchingStore{w.store, &batches}
+	}
+	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: st,
 		Runner: storeWatchingRunner{w.runner, w.store, &sync.Mutex{}, &first}, Notifier: w.notes,
 		Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	at := w.clock.Now().Truncate(time.Minute)
@@ -686,23 +713,29 @@ func TestTriggersDueTogetherAreAllStoredBeforeAnyTaskStarts(t *testing.T) {
 	for i := range 50 {
 		reqs = append(reqs, dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerSQS, MessageID: fmt.Sprintf("m-%d", i)}})
 	}
+	reqs = append(reqs[:10:10], append([]dispatch.Request{{Job: "nope", Trigger: run.Trigger{Kind: run.TriggerSchedule, ScheduledTime: &at}}}, reqs[10:]...)...)
 	reqs = append(reqs, reqs[7]) // the same trigger twice
-	reqs = append(reqs, dispatch.Request{Job: "nope", Trigger: run.Trigger{Kind: run.TriggerSchedule, ScheduledTime: &at}})
 	got, errs := svc.LaunchAll(ctx, reqs, 8)
 	if first != 50 {
 		t.Errorf("%d runs stored when the first task started, want all 50", first)
 	}
-	for i := range 50 {
-		if errs[i] != nil || got[i].Run.Status != run.StatusStarting {
-			t.Errorf("trigger %d: %s, %v; want starting", i, got[i].Run.Status, errs[i])
+	for i := range 51 {
+		if i == 10 {
+			continue
+		}
+		if errs[i] != nil || got[i].Run.Status != run.StatusStarting || got[i].Run.Trigger.MessageID != reqs[i].Trigger.MessageID {
+			t.Errorf("trigger %d: %s for %q, %v; want its run starting", i, got[i].Run.Status, got[i].Run.Trigger.MessageID, errs[i])
 		}
 	}
-	if got[50].Run.ID != got[7].Run.ID || errs[50] != nil {
-		t.Errorf("the repeated trigger made run %s (%v), want %s", got[50].Run.ID, errs[50], got[7].Run.ID)
+	if got[51].Run.ID != got[7].Run.ID || errs[51] != nil || !got[51].Duplicate {
+		t.Errorf("the repeated trigger made run %s (%v), want %s", got[51].Run.ID, errs[51], got[7].Run.ID)
 	}
 	var re *dispatch.RequestError
-	if !errors.As(errs[51], &re) {
-		t.Errorf("an unknown job: %v, want a request error", errs[51])
+	if !errors.As(errs[10], &re) {
+		t.Errorf("an unknown job: %v, want a request error", errs[10])
+	}
+	if batching && batches != 1 {
+		t.Errorf("%d batches, want the runs created in one", batches)
 	}
 	if n, tasks := len(w.store.Runs()), w.runner.Count(); n != 50 || tasks != 50 {
 		t.Errorf("%d runs and %d tasks, want 50 of each", n, tasks)

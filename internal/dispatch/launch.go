@@ -70,6 +70,16 @@ type created struct {
 // create checks a request and stores its run (or finds the run the same
 // trigger made before).
 func (s *Service) create(ctx context.Context, req Request) (created, error) {
+	c, err := s.prepare(req)
+	if err != nil {
+		return created{}, err
+	}
+	stored, isNew, err := s.d.Store.Create(ctx, c.run)
+	return s.stored(c, stored, isNew, err)
+}
+
+// prepare checks a request and makes its run, not stored yet.
+func (s *Service) prepare(req Request) (created, error) {
 	spec, err := s.spec(req.Job)
 	if err != nil {
 		return created{}, err
@@ -101,14 +111,24 @@ func (s *Service) create(ctx context.Context, req Request) (created, error) {
 		// run is resumed like any run starting without a task.
 		r.Status = run.StatusStarting
 	}
-	stored, isNew, err := s.d.Store.Create(ctx, r)
+	return created{spec: spec, run: r}, nil
+}
+
+// stored completes a prepared run with the store's answer to its create.
+func (s *Service) stored(c created, r run.Run, isNew bool, err error) (created, error) {
 	if err != nil {
-		return created{}, fmt.Errorf("create run of %s: %w", spec.Name, err)
+		return created{}, fmt.Errorf("create run of %s: %w", c.spec.Name, err)
 	}
 	if !isNew {
-		s.d.Log.Info("duplicate trigger", "run", stored.ID, "job", spec.Name, "key", key)
+		s.d.Log.Info("duplicate trigger", "run", r.ID, "job", c.spec.Name, "key", r.Key)
 	}
-	return created{spec: spec, run: stored, duplicate: !isNew}, nil
+	return created{spec: c.spec, run: r, duplicate: !isNew}, nil
+}
+
+// BatchStore is a RunStore that can also create many runs in one go (the
+// local store: one transaction). It answers for each run as Create would.
+type BatchStore interface {
+	CreateAll(ctx context.Context, runs []run.Run) (stored []run.Run, created []bool, errs []error)
 }
 
 // launchCreated starts the task of a run create stored.
@@ -125,19 +145,33 @@ func (s *Service) launchCreated(ctx context.Context, c created) (Launched, error
 }
 
 // LaunchAll launches triggers due together, such as the schedules of one
-// minute: every run is stored first, so that each trigger is recorded
-// within moments of its time, and the tasks are then started, parallel at
-// a time (at least one). Each request gets the answer Launch would have
+// minute: every run is stored first (in one go when the store is a
+// BatchStore, else concurrently), so that each trigger is recorded within
+// moments of its time, and the tasks are then started, parallel at a time
+// (at least one). Each request gets the answer Launch would have
 // given it alone, in order.
 func (s *Service) LaunchAll(ctx context.Context, reqs []Request, parallel int) ([]Launched, []error) {
 	out := make([]Launched, len(reqs))
 	errs := make([]error, len(reqs))
 	made := make([]created, len(reqs))
-	// The creates go together: a store that commits concurrent writes as
-	// one (the local store) records them all at once.
-	each(len(reqs), createParallel, func(i int) {
-		made[i], errs[i] = s.create(ctx, reqs[i])
-	})
+	if batch, ok := s.d.Store.(BatchStore); ok {
+		var todo []int
+		var runs []run.Run
+		for i, req := range reqs {
+			if made[i], errs[i] = s.prepare(req); errs[i] == nil {
+				todo = append(todo, i)
+				runs = append(runs, made[i].run)
+			}
+		}
+		stored, isNew, cerrs := batch.CreateAll(ctx, runs)
+		for j, i := range todo {
+			made[i], errs[i] = s.stored(made[i], stored[j], isNew[j], cerrs[j])
+		}
+	} else {
+		each(len(reqs), createParallel, func(i int) {
+			made[i], errs[i] = s.create(ctx, reqs[i])
+		})
+	}
 	each(len(reqs), max(parallel, 1), func(i int) {
 		if errs[i] == nil {
 			out[i], errs[i] = s.launchCreated(ctx, made[i])
