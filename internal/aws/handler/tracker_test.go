@@ -218,7 +218,7 @@ func TestTheReconcilerRepairsWhatEventsMissed(t *testing.T) {
 }
 
 // launch starts a run with a direct invoke.
-func (w *world) launch(t *testing.T, req string) run.Run {
+func (w *world) launch(t testing.TB, req string) run.Run {
 	t.Helper()
 	out, err := w.launcher.Handle(ctx, json.RawMessage(req))
 	if err != nil {

@@ -49,7 +49,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // world is the dispatch services over fakes, with the four handlers.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	jobs   *job.Catalog
 	store  *fake.Store
 	runner *fake.Runner
@@ -65,13 +65,13 @@ type world struct {
 	logs       *fakeLogs
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	return newWorldAt(t, mondayMorning())
 }
 
 // newWorldAt is a world whose clock starts at start.
-func newWorldAt(t *testing.T, start time.Time) *world {
+func newWorldAt(t testing.TB, start time.Time) *world {
 	t.Helper()
 	cat, err := job.Load(catalogFiles, "jobs", job.Options{SkipFiles: true})
 	if err != nil {
@@ -117,7 +117,7 @@ func (c *countingLauncher) Launch(ctx context.Context, req dispatch.Request) (di
 }
 
 // fixture reads a testdata event.
-func fixture(t *testing.T, name string) json.RawMessage {
+func fixture(t testing.TB, name string) json.RawMessage {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -127,7 +127,7 @@ func fixture(t *testing.T, name string) json.RawMessage {
 }
 
 // edit decodes a fixture, lets f change it, and encodes it again.
-func edit(t *testing.T, name string, f func(ev map[string]any)) json.RawMessage {
+func edit(t testing.TB, name string, f func(ev map[string]any)) json.RawMessage {
 	t.Helper()
 	var ev map[string]any
 	if err := json.Unmarshal(fixture(t, name), &ev); err != nil {
