@@ -46,16 +46,19 @@ func Lambdas(ctx context.Context) ([]Row, error) {
 			return rows, fmt.Errorf("build %s for this machine: %v: %s", f, err, out)
 		}
 		var cold []time.Duration
+		var peak int64
 		for range 5 {
-			d, err := coldStart(ctx, host)
+			d, kib, err := coldStart(ctx, host)
 			if err != nil {
 				return rows, fmt.Errorf("cold start of %s: %w", f, err)
 			}
 			cold = append(cold, d)
+			peak = max(peak, kib)
 		}
 		rows = append(rows, Row{
-			Name:   "lambda " + f + ": size (arm64) and cold start (median of 5)",
-			Value:  fmt.Sprintf("%.2f MB, %s", float64(st.Size())/1e6, percentile(cold, 50).Round(100*time.Microsecond)),
+			Name: "lambda " + f + ": size (arm64), cold start (median of 5), peak RSS after init",
+			Value: fmt.Sprintf("%.2f MB, %s, %.1f MiB", float64(st.Size())/1e6, percentile(cold, 50).Round(100*time.Microsecond),
+				float64(peak)/1024),
 			Target: "< 12 MB", Met: st.Size() < 12e6,
 		})
 	}
@@ -63,11 +66,12 @@ func Lambdas(ctx context.Context) ([]Row, error) {
 }
 
 // coldStart runs bin under a fake Runtime API and times from the process
-// start to its first request for an invocation.
-func coldStart(ctx context.Context, bin string) (time.Duration, error) {
+// start to its first request for an invocation; it also reads the process's
+// peak resident memory (VmHWM) then.
+func coldStart(ctx context.Context, bin string) (time.Duration, int64, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	ready := make(chan time.Time, 1)
 	failed := make(chan string, 1)
@@ -97,20 +101,20 @@ func coldStart(ctx context.Context, bin string) (time.Duration, error) {
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	defer func() { cmd.Process.Kill(); <-exited }()
 	select {
 	case at := <-ready:
-		return at.Sub(start), nil
+		return at.Sub(start), statusKiB(cmd.Process.Pid, "VmHWM:"), nil
 	case msg := <-failed:
-		return 0, fmt.Errorf("init failed: %s", msg)
+		return 0, 0, fmt.Errorf("init failed: %s", msg)
 	case <-exited:
-		return 0, fmt.Errorf("exited during init: %s", stderr.String())
+		return 0, 0, fmt.Errorf("exited during init: %s", stderr.String())
 	case <-time.After(30 * time.Second):
-		return 0, fmt.Errorf("not ready within 30s")
+		return 0, 0, fmt.Errorf("not ready within 30s")
 	}
 }
 

@@ -95,11 +95,12 @@ func allRuns(ctx context.Context, c *api.Client) ([]api.Run, error) {
 	}
 }
 
-// Memory measures the engine's resident memory with `running` runs going
-// and `finished` runs stored.
-func Memory(ctx context.Context, bin string, running, finished int) ([]Row, error) {
+// Memory measures the engine's resident memory with `queued` runs waiting
+// (each the second attempt of a run that failed, due an hour later),
+// `running` runs going, and as many finished runs stored as were queued.
+func Memory(ctx context.Context, bin string, queued, running int) ([]Row, error) {
 	e, c, err := startEngine(bin, map[string]string{
-		"trivial": "local: {command: [true]}\n",
+		"failing": "local: {command: [\"false\"]}\nretries: {attempts: 2, backoff: 1h}\n",
 		"sleeper": "local: {command: [sleep, '60']}\n",
 	})
 	if err != nil {
@@ -114,11 +115,11 @@ func Memory(ctx context.Context, bin string, running, finished int) ([]Row, erro
 		go func() {
 			defer wg.Done()
 			for range work {
-				c.Start(ctx, api.RunRequest{Job: "trivial", WaitSeconds: 60})
+				c.Start(ctx, api.RunRequest{Job: "failing"})
 			}
 		}()
 	}
-	for range finished {
+	for range queued {
 		work <- struct{}{}
 	}
 	close(work)
@@ -128,20 +129,41 @@ func Memory(ctx context.Context, bin string, running, finished int) ([]Row, erro
 			return nil, err
 		}
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		l, err := c.List(ctx, api.ListOptions{Job: "sleeper", Status: []string{"running"}, Limit: 1000})
+	count := func(job, status string) (int, error) {
+		n, o := 0, api.ListOptions{Job: job, Status: []string{status}, Limit: 1000}
+		for {
+			page, err := c.List(ctx, o)
+			if err != nil {
+				return 0, err
+			}
+			n += len(page.Runs)
+			if page.Next == "" {
+				return n, nil
+			}
+			o.Cursor = page.Next
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		q, err := count("failing", "queued")
 		if err != nil {
 			return nil, err
 		}
-		if len(l.Runs) == running {
+		r, err := count("sleeper", "running")
+		if err != nil {
+			return nil, err
+		}
+		if q == queued && r == running {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d queued and %d running after 2 minutes, want %d and %d", q, r, queued, running)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	busy := rssKiB(e.pid())
 	return []Row{{
-		Name:  fmt.Sprintf("engine memory (RSS) with %d runs going and %d finished", running, finished),
+		Name:  fmt.Sprintf("engine memory (RSS) with %d runs queued, %d running and %d finished", queued, running, queued),
 		Value: fmt.Sprintf("%.1f MiB (idle: %.1f MiB)", float64(busy)/1024, float64(idle)/1024),
 	}}, nil
 }
