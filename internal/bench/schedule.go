@@ -100,8 +100,8 @@ func allRuns(ctx context.Context, c *api.Client) ([]api.Run, error) {
 // `running` runs going, and as many finished runs stored as were queued.
 func Memory(ctx context.Context, bin string, queued, running int) ([]Row, error) {
 	e, c, err := startEngine(bin, map[string]string{
-		"failing": "local: {command: [\"false\"]}\nretries: {attempts: 2, backoff: 1h}\n",
-		"sleeper": "local: {command: [sleep, '60']}\n",
+		"failing": "local: {command: [\"false\"]}\nretries: {attempts: 2, backoff: 1h, exitCodes: [1]}\n",
+		"sleeper": "local: {command: [sleep, '600']}\n",
 	})
 	if err != nil {
 		return nil, err
