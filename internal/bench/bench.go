@@ -57,6 +57,7 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 		{"burst drain", func() ([]Row, error) { return Burst(ctx, burst) }},
 		{"calls and cost", func() ([]Row, error) { return Calls(ctx) }},
 		{"lambda binaries", func() ([]Row, error) { return Lambdas(ctx) }},
+		{"lambda handlers", func() ([]Row, error) { return Handlers(ctx) }},
 	} {
 		if o.Only != "" && !strings.Contains(s.name, o.Only) {
 			continue
@@ -147,7 +148,11 @@ const notes = `## How each figure is measured
   started run, are not billed. The two Lambda invocations that carry the calls are priced in the cost row, with
   public us-east-1 prices, beside a Step Functions standard workflow using ` + "`ecs:runTask.sync`" + ` (AWS Copilot's jobs).
 - **lambda binaries**: ` + "`make build`" + ` sizes (arm64, stripped); cold start is the time from starting each real
-  bootstrap (built for this machine) under a fake Lambda Runtime API to its first answer.`
+  bootstrap (built for this machine) under a fake Lambda Runtime API to its first answer.
+- **lambda handlers**: the Go benchmarks of internal/aws/handler, one per event kind, each event a new trigger
+  (or a new run's end) through the Handle method the function's main gives the Lambda runtime, over in-memory
+  ports: the CPU time and allocations of the function's own work, without the AWS calls' latency. The list
+  figure is dominated by the in-memory store's sorting.`
 
 func cpuModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")

@@ -137,3 +137,39 @@ func benchLambdaEnv() []string {
 	}
 	return env
 }
+
+// Handlers runs the Go benchmarks of the functions' handlers (package
+// internal/aws/handler: one per event kind, through the Handle method each
+// function's main gives the Lambda runtime, over in-memory ports) and
+// reports each one's time and allocations per event.
+func Handlers(ctx context.Context) ([]Row, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "200ms", "./internal/aws/handler/")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench: %v: %s", err, out)
+	}
+	var rows []Row
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		units := map[string]string{}
+		for i := 2; i+1 < len(f); i += 2 {
+			units[f[i+1]] = f[i]
+		}
+		value := fmt.Sprintf("%s ns/op, %s B/op, %s allocs/op", units["ns/op"], units["B/op"], units["allocs/op"])
+		if per, ok := units["ns/msg"]; ok {
+			value += fmt.Sprintf(" (%s messages a batch, %s ns/message)", strings.TrimSuffix(units["msgs/op"], ".000"), per)
+		}
+		rows = append(rows, Row{Name: "handler " + name + ": CPU time and allocations per event", Value: value})
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("go test -bench printed no benchmark: %s", out)
+	}
+	return rows, nil
+}
