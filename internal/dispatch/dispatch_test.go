@@ -727,7 +727,7 @@ func triggersDueTogether(t *testing.T, batching bool) {
 			t.Errorf("trigger %d: %s for %q, %v; want its run starting", i, got[i].Run.Status, got[i].Run.Trigger.MessageID, errs[i])
 		}
 	}
-	if got[51].Run.ID != got[7].Run.ID || errs[51] != nil || !got[51].Duplicate {
+	if got[51].Run.ID != got[7].Run.ID || errs[51] != nil || got[51].Duplicate == got[7].Duplicate {
 		t.Errorf("the repeated trigger made run %s (%v), want %s", got[51].Run.ID, errs[51], got[7].Run.ID)
 	}
 	var re *dispatch.RequestError
