@@ -88,7 +88,7 @@ func (r *Runner) build(ctx context.Context, spec *job.Spec) (string, error) {
 	}
 	tag := ImageTag(spec.Name, h.Sum(nil))
 
-	unlock := r.images.lock(tag)
+	unlock := r.images.Lock(tag)
 	defer unlock()
 	switch found, err := r.present(ctx, tag); {
 	case err != nil:
@@ -140,7 +140,7 @@ func buildFailure(ctx context.Context, spec *job.Spec, dir string, err error, ta
 // pull finds image.uri on this machine, or pulls it.
 func (r *Runner) pull(ctx context.Context, spec *job.Spec) (string, error) {
 	uri := spec.Image.URI
-	unlock := r.images.lock(uri)
+	unlock := r.images.Lock(uri)
 	defer unlock()
 	switch found, err := r.present(ctx, uri); {
 	case err != nil:

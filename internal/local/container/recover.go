@@ -27,7 +27,7 @@ func (r *Runner) recover(ctx context.Context, id taskID) (run.TaskState, error) 
 		defer r.starting.Done()
 	}
 	r.mu.Unlock()
-	unlock := r.runs.lock(id.runID)
+	unlock := r.runs.Lock(id.runID)
 	defer unlock()
 	return r.recoverLocked(ctx, id, closed)
 }
@@ -179,7 +179,7 @@ func (r *Runner) recoverContainer(ctx context.Context, runID, containerID string
 	r.starting.Add(1)
 	defer r.starting.Done()
 	r.mu.Unlock()
-	unlock := r.runs.lock(runID)
+	unlock := r.runs.Lock(runID)
 	defer unlock()
 
 	r.mu.Lock()

@@ -72,6 +72,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/local/keyed"
 	"github.com/longshore/longshore/internal/run"
 
 	"github.com/longshore/longshore/internal/local/jsonfile"
@@ -181,8 +182,8 @@ type Runner struct {
 	abandon    context.Context
 	abandonAll context.CancelFunc
 
-	runs   keyedMutex // serialises the starts and take-overs of one run
-	images keyedMutex // one build or pull of an image at a time
+	runs   keyed.Mutex // serialises the starts and take-overs of one run
+	images keyed.Mutex // one build or pull of an image at a time
 
 	cpusOnce sync.Once
 	cpus     int // of the engine's machine; 0 when unknown
@@ -304,7 +305,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 		return "", &dispatch.StartError{Transient: true, Reason: "start run " + id, Err: err}
 	}
 
-	unlock := r.runs.lock(id)
+	unlock := r.runs.Lock(id)
 	defer unlock()
 	r.mu.Lock()
 	tk := r.tasks[id]

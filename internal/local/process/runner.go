@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/local/keyed"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -153,7 +154,7 @@ type Runner struct {
 
 	// starting serialises, per run, Start and the recovery of orphans, so
 	// that one run never gets two processes; runs start side by side.
-	starting keyedMutex
+	starting keyed.Mutex
 	mu       sync.Mutex
 	tasks    map[string]*task // by run id, from the start until exit.json is written
 	closed   bool
@@ -231,7 +232,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", &dispatch.StartError{Transient: true, Reason: "start run " + id, Err: err}
 	}
-	defer r.starting.lock(id)()
+	defer r.starting.Lock(id)()
 	r.mu.Lock()
 	tk, closed := r.tasks[id], r.closed
 	r.mu.Unlock()
@@ -627,7 +628,7 @@ func (r *Runner) Describe(ctx context.Context, ref string) (run.TaskState, error
 // run's folder: its recorded end, or, for a task an earlier engine left
 // running, a HostRestarted end after killing what is left of it.
 func (r *Runner) recover(ctx context.Context, id taskID) (run.TaskState, error) {
-	defer r.starting.lock(id.runID)()
+	defer r.starting.Lock(id.runID)()
 	r.mu.Lock()
 	tk := r.tasks[id.runID]
 	if tk != nil && tk.ref == id.source {
