@@ -741,3 +741,59 @@ func triggersDueTogether(t *testing.T, batching bool) {
 		t.Errorf("%d runs and %d tasks, want 50 of each", n, tasks)
 	}
 }
+
+// findingRunner can find a run's task, as the ECS runner does by startedBy;
+// hidden hides the tasks started so far, as while their launch is on its way.
+type findingRunner struct {
+	*fake.Runner
+	hidden *bool
+}
+
+func (f findingRunner) Find(_ context.Context, runID string) (string, error) {
+	if t, ok := f.Task(runID); ok && !*f.hidden {
+		return t.Ref, nil
+	}
+	return "", dispatch.ErrTaskNotFound
+}
+
+func TestAStopBeforeTheTaskIsRecordedStopsTheTaskOnceFound(t *testing.T) {
+	tests := []struct {
+		name   string
+		hidden bool
+	}{
+		{"a task the runner finds is recorded and stopped at once", false},
+		{"a task not found yet is stopped when its first observation comes", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, map[string]string{"hello": hello})
+			hidden := tt.hidden
+			svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: findingRunner{w.runner, &hidden},
+				Notifier: w.notes, Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			l, err := svc.Launch(ctx, invoke("hello", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped, err := svc.Stop(ctx, l.Run.ID, run.StopCancel)
+			if err != nil || stopped.StopReq != run.StopCancel {
+				t.Fatalf("Stop = %s asked %q, %v", stopped.Status, stopped.StopReq, err)
+			}
+			task, _ := w.runner.Task(l.Run.ID)
+			if tt.hidden {
+				if task.Stopped != "" {
+					t.Fatal("a task the runner could not find was stopped")
+				}
+				if _, err := svc.Observe(ctx, w.runner.SetState(l.Run.ID, running())); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if task.Stopped == "" || task.Starts != 1 || w.runner.Count() != 1 {
+				t.Errorf("task stopped %q after %d starts, %d tasks; want it stopped, started once, one task", task.Stopped, task.Starts, w.runner.Count())
+			}
+			end, err := svc.Observe(ctx, w.runner.SetState(l.Run.ID, stoppedByUser()))
+			if err != nil || end.Run.Status != run.StatusCancelled {
+				t.Errorf("after the task stopped the run is %s (%v), want cancelled", end.Run.Status, err)
+			}
+		})
+	}
+}

@@ -448,18 +448,53 @@ func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run
 		return r, err
 	}
 	if r.TaskRef == "" {
-		// The task is not recorded yet: find it (or start it, should the
-		// launch have stopped before), record it, and start() stops it.
+		return s.stopUnrecorded(ctx, r)
+	}
+	if err := s.d.Runner.Stop(ctx, r.TaskRef, stopWords(r.StopReq)); err != nil {
+		return r, fmt.Errorf("stop task %s of run %s: %w", r.TaskRef, id, err)
+	}
+	s.d.Log.Info("run stopping", "run", id, "job", r.Job, "why", r.StopReq)
+	return r, nil
+}
+
+// stopUnrecorded stops the task of a run asked to stop before its task was
+// recorded. A runner that can find a run's task (ECS) is asked for it: found,
+// it is recorded and stopped; not found yet (its launch is still on its way),
+// the stop stays asked for, and whoever records the task next stops it (its
+// first observation, or the reconciler). Another runner is asked to start the
+// run's task, which finds the one started (Start is idempotent per run), and
+// start() stops it once recorded.
+func (s *Service) stopUnrecorded(ctx context.Context, r run.Run) (run.Run, error) {
+	finder, ok := s.d.Runner.(TaskFinder)
+	if !ok {
 		spec, err := s.spec(r.Job)
 		if err != nil {
 			return r, err
 		}
 		return s.start(ctx, spec, r, true)
 	}
-	if err := s.d.Runner.Stop(ctx, r.TaskRef, stopWords(r.StopReq)); err != nil {
-		return r, fmt.Errorf("stop task %s of run %s: %w", r.TaskRef, id, err)
+	ref, err := finder.Find(ctx, r.ID)
+	if errors.Is(err, ErrTaskNotFound) {
+		s.d.Log.Info("stop asked before the task is known", "run", r.ID, "job", r.Job, "why", r.StopReq)
+		return r, nil
 	}
-	s.d.Log.Info("run stopping", "run", id, "job", r.Job, "why", r.StopReq)
+	if err != nil {
+		return r, fmt.Errorf("find the task of run %s: %w", r.ID, err)
+	}
+	r, err = s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
+		if r.TaskRef != "" || r.Status.Terminal() {
+			return false, nil
+		}
+		r.TaskRef = ref
+		return true, nil
+	})
+	if err != nil || r.Status.Terminal() {
+		return r, err
+	}
+	if err := s.d.Runner.Stop(ctx, ref, stopWords(r.StopReq)); err != nil {
+		return r, fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
+	}
+	s.d.Log.Info("run stopping", "run", r.ID, "job", r.Job, "why", r.StopReq)
 	return r, nil
 }
 

@@ -68,6 +68,13 @@ type TaskRunner interface {
 	Describe(ctx context.Context, taskRef string) (run.TaskState, error)
 }
 
+// TaskFinder is a TaskRunner that can find the task started for a run
+// without starting one (ECS: ListTasks by startedBy). Find returns
+// ErrTaskNotFound when the run has no task, or none yet.
+type TaskFinder interface {
+	Find(ctx context.Context, runID string) (taskRef string, err error)
+}
+
 // ErrTaskNotFound: the runner has no record of the task.
 var ErrTaskNotFound = errors.New("task not found")
 

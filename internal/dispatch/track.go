@@ -48,6 +48,13 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 	}
 	if applied {
 		s.d.Log.Info("task observed", "run", r.ID, "job", r.Job, "phase", ts.Phase, "status", r.Status)
+		if r.StopReq != run.StopNone && !r.Status.Terminal() && ts.TaskRef != "" {
+			// A stop asked for before the task was known: the task is
+			// known now.
+			if err := s.d.Runner.Stop(ctx, ts.TaskRef, stopWords(r.StopReq)); err != nil {
+				return Observed{Run: r, Applied: true}, fmt.Errorf("stop task %s of run %s: %w", ts.TaskRef, r.ID, err)
+			}
+		}
 		r, err = s.after(ctx, r, ahead)
 		return Observed{Run: r, Applied: true}, err
 	}
