@@ -257,8 +257,11 @@ func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOpt
 		return nil
 	}
 	if r.TaskRef == "" {
-		// The launch stopped between marking the run starting and recording
-		// its task: start it again (Start is idempotent per run).
+		// No event has recorded the run's task (on AWS only its end is
+		// delivered), or the launch stopped before starting it: the runner
+		// finds the task, or starts it should there be none (Start is
+		// idempotent per run), and the task is recorded, to be described
+		// from now on.
 		if err != nil {
 			return err
 		}
