@@ -530,15 +530,35 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("run %s/%s %q, want failed/lost", got.Status, got.Cause, got.Reason)
 		}
 	})
-	t.Run("a quiet run still running is left alone and not asked about again at once", func(t *testing.T) {
+	t.Run("a quiet run still running is left alone, unwritten, and asked about again only after another quiet period", func(t *testing.T) {
 		w := newWorld(t, map[string]string{"hello": hello})
-		r := w.launch(invoke("hello", ""))
-		w.observe(r.ID, running())
-		w.clock.Advance(6 * time.Minute)
-		w.svc.Reconcile(ctx, opts)
-		got := w.get(r.ID)
-		if got.Status != run.StatusRunning || !got.UpdatedAt.Equal(w.clock.Now()) {
-			t.Errorf("run %s updated %s", got.Status, got.UpdatedAt)
+		asked := 0
+		svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: describeCounter{w.runner, &asked},
+			Notifier: w.notes, Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		l, err := svc.Launch(ctx, invoke("hello", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Observe(ctx, w.runner.SetState(l.Run.ID, running())); err != nil {
+			t.Fatal(err)
+		}
+		before := w.get(l.Run.ID)
+		opts := dispatch.ReconcileOptions{Quiet: 2 * time.Minute} // all within the job's timeout
+		w.clock.Advance(3 * time.Minute)
+		svc.Reconcile(ctx, opts)
+		svc.Reconcile(ctx, opts)
+		if got := w.get(l.Run.ID); got.Status != run.StatusRunning || got.Revision != before.Revision || asked != 1 {
+			t.Errorf("run %s at revision %d (was %d), asked %d times; want running, unwritten, asked once", got.Status, got.Revision, before.Revision, asked)
+		}
+		w.clock.Advance(time.Minute)
+		svc.Reconcile(ctx, opts)
+		if asked != 1 {
+			t.Errorf("asked %d times within the quiet period after the last look, want 1", asked)
+		}
+		w.clock.Advance(2 * time.Minute)
+		svc.Reconcile(ctx, opts)
+		if asked != 2 {
+			t.Errorf("asked %d times after another quiet period, want 2", asked)
 		}
 	})
 	t.Run("a quiet run none of whose task's events came has its task found, then its end read", func(t *testing.T) {
@@ -795,5 +815,69 @@ func TestAStopBeforeTheTaskIsRecordedStopsTheTaskOnceFound(t *testing.T) {
 				t.Errorf("after the task stopped the run is %s (%v), want cancelled", end.Run.Status, err)
 			}
 		})
+	}
+}
+
+// describeCounter counts the runner's Describe calls.
+type describeCounter struct {
+	*fake.Runner
+	n *int
+}
+
+func (d describeCounter) Describe(ctx context.Context, ref string) (run.TaskState, error) {
+	*d.n++
+	return d.Runner.Describe(ctx, ref)
+}
+
+// batchDescriber describes many tasks in one call, as the ECS runner does.
+type batchDescriber struct {
+	*fake.Runner
+	calls, singles *int
+}
+
+func (b batchDescriber) Describe(ctx context.Context, ref string) (run.TaskState, error) {
+	*b.singles++
+	return b.Runner.Describe(ctx, ref)
+}
+
+func (b batchDescriber) DescribeAll(ctx context.Context, refs []string) (map[string]run.TaskState, error) {
+	*b.calls++
+	out := map[string]run.TaskState{}
+	for _, ref := range refs {
+		if ts, err := b.Runner.Describe(ctx, ref); err == nil {
+			out[ref] = ts
+		}
+	}
+	return out, nil
+}
+
+func TestQuietRunsAreAskedAboutInOneBatchWhenTheRunnerCan(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	calls, singles := 0, 0
+	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: batchDescriber{w.runner, &calls, &singles},
+		Notifier: w.notes, Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var ids []string
+	for range 3 {
+		l, err := svc.Launch(ctx, invoke("hello", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Observe(ctx, w.runner.SetState(l.Run.ID, running())); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.Run.ID)
+	}
+	w.runner.SetState(ids[0], exited(4)) // its stop event was missed
+	w.runner.Forget(ids[1])              // the runner no longer knows it
+	w.clock.Advance(6 * time.Minute)
+	got, err := svc.Reconcile(ctx, dispatch.ReconcileOptions{Quiet: 5 * time.Minute})
+	if err != nil || got.Repaired != 1 || got.Lost != 1 {
+		t.Fatalf("Reconcile = %+v, %v; want one repaired, one lost", got, err)
+	}
+	if calls != 1 || singles != 0 {
+		t.Errorf("%d batch and %d single descriptions, want one batch", calls, singles)
+	}
+	if a, b, c := w.get(ids[0]), w.get(ids[1]), w.get(ids[2]); exitCode(a) != "4" || b.Cause != run.CauseLost || c.Status != run.StatusRunning {
+		t.Errorf("runs %s/%s exit %s, %s/%s, %s; want exit 4, lost, still running", a.Status, a.Cause, exitCode(a), b.Status, b.Cause, c.Status)
 	}
 }

@@ -75,6 +75,13 @@ type TaskFinder interface {
 	Find(ctx context.Context, runID string) (taskRef string, err error)
 }
 
+// BatchDescriber is a TaskRunner that describes many tasks in one go (ECS:
+// DescribeTasks takes a hundred). Tasks it no longer knows are left out of
+// the answer.
+type BatchDescriber interface {
+	DescribeAll(ctx context.Context, taskRefs []string) (map[string]run.TaskState, error)
+}
+
 // ErrTaskNotFound: the runner has no record of the task.
 var ErrTaskNotFound = errors.New("task not found")
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/longshore/longshore/internal/job"
@@ -27,6 +28,10 @@ type Deps struct {
 // Service is the launch and track services over one set of ports.
 type Service struct {
 	d Deps
+	// looked is when Reconcile last asked the runner about a run's task
+	// and learnt nothing new, by run id: kept in memory, not written.
+	mu     sync.Mutex
+	looked map[string]time.Time
 }
 
 // New returns the services over d.

@@ -214,6 +214,8 @@ type Reconciled struct {
 func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconciled, error) {
 	var out Reconciled
 	var errs []error
+	var quiet []run.Run // started runs to ask the runner about
+	active := map[string]bool{}
 	q := Query{Status: []run.Status{run.StatusStarting, run.StatusRunning}}
 	for {
 		page, cursor, err := s.d.Store.List(ctx, q)
@@ -221,8 +223,13 @@ func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconci
 			return out, fmt.Errorf("list started runs: %w", err)
 		}
 		for _, r := range page {
-			if err := s.reconcileOne(ctx, r, opts, &out); err != nil {
+			active[r.ID] = true
+			ask, err := s.reconcileOne(ctx, r, opts, &out)
+			if err != nil {
 				errs = append(errs, err)
+			}
+			if ask {
+				quiet = append(quiet, r)
 			}
 		}
 		if cursor == "" {
@@ -230,6 +237,8 @@ func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconci
 		}
 		q.Cursor = cursor
 	}
+	errs = append(errs, s.describeQuiet(ctx, quiet, &out))
+	s.forgetLooks(active)
 	n, err := s.StartDue(ctx)
 	out.Started = n
 	errs = append(errs, err)
@@ -239,7 +248,10 @@ func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconci
 	return out, errors.Join(errs...)
 }
 
-func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOptions, out *Reconciled) error {
+// reconcileOne stops a run past its timeout and finds the task of a quiet
+// run that has none recorded; it returns true when the runner should be
+// asked about the run's task.
+func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOptions, out *Reconciled) (bool, error) {
 	now := s.d.Now()
 	spec, err := s.spec(r.Job)
 	if err == nil && r.StopReq == run.StopNone {
@@ -250,11 +262,11 @@ func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOpt
 		if now.Sub(since) > spec.Timeout.D() {
 			out.TimedOut++
 			_, err := s.Stop(ctx, r.ID, run.StopTimeout)
-			return err
+			return false, err
 		}
 	}
-	if now.Sub(r.UpdatedAt) < opts.Quiet {
-		return nil
+	if now.Sub(s.lastNews(r)) < opts.Quiet {
+		return false, nil
 	}
 	if r.TaskRef == "" {
 		// No event has recorded the run's task (on AWS only its end is
@@ -263,33 +275,101 @@ func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOpt
 		// idempotent per run), and the task is recorded, to be described
 		// from now on.
 		if err != nil {
-			return err
+			return false, err
 		}
 		_, err := s.start(ctx, spec, r, true)
 		out.Repaired++
-		return err
+		return false, err
 	}
-	ts, err := s.d.Runner.Describe(ctx, r.TaskRef)
-	if errors.Is(err, ErrTaskNotFound) {
-		out.Lost++
-		_, err := s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseLost,
-			Reason: fmt.Sprintf("lost: the runner no longer knows task %s, so its outcome is unknown", r.TaskRef)})
-		return err
+	return true, nil
+}
+
+// describeQuiet asks the runner about the tasks of quiet runs — all in one
+// go when it is a BatchDescriber — and applies what it says: a task it no
+// longer knows makes its run lost. Asking writes nothing: when nothing is
+// new, the look is remembered here, so that the run is asked about again
+// only after another quiet period.
+func (s *Service) describeQuiet(ctx context.Context, runs []run.Run, out *Reconciled) error {
+	if len(runs) == 0 {
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("describe task %s of run %s: %w", r.TaskRef, r.ID, err)
+	var errs []error
+	states := map[string]run.TaskState{}
+	batch, isBatch := s.d.Runner.(BatchDescriber)
+	if isBatch {
+		refs := make([]string, len(runs))
+		for i, r := range runs {
+			refs[i] = r.TaskRef
+		}
+		var err error
+		if states, err = batch.DescribeAll(ctx, refs); err != nil {
+			return fmt.Errorf("describe the tasks of %d quiet runs: %w", len(runs), err)
+		}
 	}
-	if ts.RunID == "" {
-		ts.RunID = r.ID
+	for _, r := range runs {
+		ts, known := states[r.TaskRef]
+		var err error
+		if !isBatch {
+			ts, err = s.d.Runner.Describe(ctx, r.TaskRef)
+			known = err == nil
+			if errors.Is(err, ErrTaskNotFound) {
+				err = nil
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("describe task %s of run %s: %w", r.TaskRef, r.ID, err))
+			continue
+		}
+		if !known {
+			out.Lost++
+			_, err := s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseLost,
+				Reason: fmt.Sprintf("lost: the runner no longer knows task %s, so its outcome is unknown", r.TaskRef)})
+			errs = append(errs, err)
+			continue
+		}
+		if ts.RunID == "" {
+			ts.RunID = r.ID
+		}
+		res, err := s.Observe(ctx, ts)
+		if res.Applied {
+			out.Repaired++
+		} else if err == nil {
+			s.noteLook(r.ID)
+		}
+		errs = append(errs, err)
 	}
-	res, err := s.Observe(ctx, ts)
-	if res.Applied {
-		out.Repaired++
-	} else if err == nil {
-		// Nothing new: note that we looked, so the run is not asked about again at once.
-		_, err = s.mutate(ctx, r.ID, func(r *run.Run) (bool, error) { return !r.Status.Terminal(), nil })
+	return errors.Join(errs...)
+}
+
+// lastNews is when a run last changed, or was last asked about with nothing
+// new to learn.
+func (s *Service) lastNews(r run.Run) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.looked[r.ID]; ok && t.After(r.UpdatedAt) {
+		return t
 	}
-	return err
+	return r.UpdatedAt
+}
+
+func (s *Service) noteLook(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.looked == nil {
+		s.looked = map[string]time.Time{}
+	}
+	s.looked[id] = s.d.Now()
+}
+
+// forgetLooks drops the looks at runs no longer active.
+func (s *Service) forgetLooks(active map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.looked {
+		if !active[id] {
+			delete(s.looked, id)
+		}
+	}
 }
 
 // settleUnreported settles finished runs whose report has not gone out.

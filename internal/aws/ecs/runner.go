@@ -571,6 +571,32 @@ func (r *Runner) Describe(ctx context.Context, taskRef string) (run.TaskState, e
 	return run.TaskState{}, fmt.Errorf("describe task %s: %w", taskRef, dispatch.ErrTaskNotFound)
 }
 
+// DescribeAll implements dispatch.BatchDescriber: DescribeTasks a hundred
+// tasks at a time. Tasks ECS no longer knows (MISSING) are left out.
+func (r *Runner) DescribeAll(ctx context.Context, taskRefs []string) (map[string]run.TaskState, error) {
+	out := make(map[string]run.TaskState, len(taskRefs))
+	for batch := range slices.Chunk(taskRefs, 100) {
+		var got *awsecs.DescribeTasksOutput
+		err := r.call(ctx, func() error {
+			var err error
+			got, err = r.api.DescribeTasks(ctx, &awsecs.DescribeTasksInput{Cluster: aws.String(r.o.Cluster), Tasks: batch})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describe %d tasks: %w", len(batch), err)
+		}
+		for _, f := range got.Failures {
+			if aws.ToString(f.Reason) != "MISSING" {
+				return nil, fmt.Errorf("describe %d tasks: %s", len(batch), failureReason(got.Failures))
+			}
+		}
+		for _, t := range got.Tasks {
+			out[aws.ToString(t.TaskArn)] = TaskStateOf(t)
+		}
+	}
+	return out, nil
+}
+
 // TaskStateOf is the domain view of a task as DescribeTasks returns it, read
 // as the task state change events are (the essential container is
 // deploy.EssentialContainer).

@@ -505,3 +505,33 @@ func TestAResumedStartLooksForTheRunsTaskBeforeStartingOne(t *testing.T) {
 		})
 	}
 }
+
+func TestDescribeAllAsksAHundredTasksAtATimeAndLeavesOutTheMissing(t *testing.T) {
+	r := newRig(t)
+	var refs []string
+	for i := range 150 {
+		arn := fmt.Sprintf("arn:aws:ecs:us-east-1:111122223333:task/longshore/%032x", i+1)
+		refs = append(refs, arn)
+		if i%50 != 7 { // three tasks ECS has forgotten
+			r.ecs.Describe(arn, map[string]any{"taskArn": arn, "lastStatus": "RUNNING", "startedBy": fmt.Sprintf("longshore:r-%016x", i+1),
+				"containers": []any{map[string]any{"name": "app", "lastStatus": "RUNNING"}}})
+		}
+	}
+	got, err := r.runner.DescribeAll(r.withDeadline(t, time.Minute), refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := r.ecs.Calls("DescribeTasks")
+	if len(calls) != 2 || len(calls[0].Body["tasks"].([]any)) != 100 || len(calls[1].Body["tasks"].([]any)) != 50 {
+		t.Errorf("%d DescribeTasks calls, want two of 100 and 50", len(calls))
+	}
+	if len(got) != 147 {
+		t.Errorf("described %d tasks, want 147 (3 missing)", len(got))
+	}
+	if ts := got[refs[0]]; ts.Phase != run.PhaseRunning || ts.RunID != "r-0000000000000001" {
+		t.Errorf("task 1 read as %+v", ts)
+	}
+	if _, ok := got[refs[7]]; ok {
+		t.Error("a missing task was described")
+	}
+}
