@@ -110,8 +110,9 @@ const design = `## What the figures rest on
   ` + "`starting`" + ` and its task is started with no second write: the task's events record it. When it ends, the
   outcome is reported (or the next attempt created) before the one write that records both. On AWS the
   tracker only receives STOPPED events; ` + "`--aws`" + ` and the dashboard read a started run's live state from ECS
-  (not billed) when asked. A run that stays quiet is looked at by the reconciler (ListTasks by startedBy), which
-  then records its task.
+  (not billed) when asked. A run that outlasts the reconciler's quiet period (10 minutes) gets two more writes,
+  its task found (ListTasks by startedBy) and recorded, then its running state; after that the reconciler
+  describes it (DescribeTasks, a hundred runs a call) without writing, however long it runs.
 - **Locally nothing polls and writes go together.** A request waiting for a run is woken by the store when the
   run is written; concurrent writes share one SQLite transaction (a group commit); a process's start and exit
   records are rows in the store, and its log files are made on the first byte. A CPU profile of the engine
