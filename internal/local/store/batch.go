@@ -60,7 +60,7 @@ func (s *Store) CreateAll(ctx context.Context, runs []run.Run) ([]run.Run, []boo
 		case err != nil:
 			out[i], created[i], errs[i] = run.Run{}, false, fmt.Errorf("create run %s: %w", runs[i].ID, s.full(err))
 		case created[i]:
-			s.watch.written(runs[i].ID, runs[i].Revision, bodies[i])
+			s.written(runs[i].ID, runs[i].Revision, bodies[i])
 		}
 	}
 	return out, created, errs

@@ -59,12 +59,15 @@ func (s *Store) Create(ctx context.Context, r run.Run) (run.Run, bool, error) {
 	case existing != nil:
 		return *existing, false, nil
 	}
-	s.watch.written(r.ID, r.Revision, body)
+	s.written(r.ID, r.Revision, body)
 	return r, true, nil
 }
 
 // Get implements dispatch.RunStore.
 func (s *Store) Get(ctx context.Context, id string) (run.Run, error) {
+	if kept, ok := s.recent.get(id); ok {
+		return decode(kept.rev, kept.body)
+	}
 	r, err := get(ctx, s.q.byID, id)
 	if err != nil {
 		return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
@@ -139,7 +142,7 @@ func (s *Store) Update(ctx context.Context, r run.Run) (run.Run, error) {
 	if refused != nil {
 		return run.Run{}, fmt.Errorf("update run %s: %w", r.ID, refused)
 	}
-	s.watch.written(r.ID, r.Revision, body)
+	s.written(r.ID, r.Revision, body)
 	return r, nil
 }
 

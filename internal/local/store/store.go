@@ -48,6 +48,8 @@ type Store struct {
 	q statements
 	// watch wakes those waiting for a run to be written.
 	watch watchers
+	// recent are the runs written last, read back without a query.
+	recent recent
 	// writes go to the committer (commitLoop) until closing is closed;
 	// committerDone is closed when it has returned.
 	writes        chan *write
