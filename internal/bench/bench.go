@@ -114,8 +114,9 @@ const design = `## What the figures rest on
   its task found (ListTasks by startedBy) and recorded, then its running state; after that the reconciler
   describes it (DescribeTasks, a hundred runs a call) without writing, however long it runs.
 - **Locally nothing polls and writes go together.** A request waiting for a run is woken by the store when the
-  run is written; concurrent writes share one SQLite transaction (a group commit); a process's start and exit
-  records are rows in the store, and its log files are made on the first byte. A CPU profile of the engine
+  run is written; concurrent writes share one SQLite transaction (a group commit); a run just written is read
+  back from memory; a process's start and exit records are rows in the store, and its log files are made on
+  the first byte. A CPU profile of the engine
   (` + "`LONGSHORE_CPU_PROFILE=FILE longshore local`" + `) before these changes showed 88% of its time in system
   calls, 63% creating files; after them about 0.6 ms of engine CPU per run remains: starting the process
   (fork/exec and reading its start time) about a third, SQLite writes a quarter, the core's bookkeeping the rest.
