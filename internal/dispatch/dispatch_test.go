@@ -881,3 +881,25 @@ func TestQuietRunsAreAskedAboutInOneBatchWhenTheRunnerCan(t *testing.T) {
 		t.Errorf("runs %s/%s exit %s, %s/%s, %s; want exit 4, lost, still running", a.Status, a.Cause, exitCode(a), b.Status, b.Cause, c.Status)
 	}
 }
+
+func TestTheReconcilerStopsATaskFoundForAStopThatWaitedWithoutAQuietPeriod(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	hidden := true
+	svc := dispatch.New(dispatch.Deps{Jobs: w.catalog, Store: w.store, Runner: findingRunner{w.runner, &hidden},
+		Notifier: w.notes, Now: w.clock.Now, NewID: w.newID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	l, err := svc.Launch(ctx, invoke("hello", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Stop(ctx, l.Run.ID, run.StopCancel); err != nil {
+		t.Fatal(err)
+	}
+	hidden = false // the task is listed now; no event of it comes (on AWS only its end would)
+	w.clock.Advance(time.Minute)
+	if _, err := svc.Reconcile(ctx, dispatch.ReconcileOptions{Quiet: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if task, _ := w.runner.Task(l.Run.ID); task.Stopped == "" || w.runner.Count() != 1 {
+		t.Errorf("task stopped %q, %d tasks; want the one task stopped at the next sweep", task.Stopped, w.runner.Count())
+	}
+}

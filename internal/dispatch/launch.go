@@ -241,6 +241,12 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed 
 		if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
 			return r, nil
 		}
+		if r.PreviousRunID != "" {
+			wanted, err := s.attemptWanted(ctx, &r)
+			if err != nil || !wanted {
+				return r, err
+			}
+		}
 		ok, err := s.admit(ctx, spec, &r)
 		if err != nil || !ok {
 			return r, err
@@ -256,7 +262,7 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed 
 	// Start is idempotent per run.
 	ref, err := s.d.Runner.Start(ctx, Task{Run: r, Job: spec, Env: Environment(spec, r), Command: r.Command, Resume: resumed})
 	if err != nil {
-		return s.startFailed(ctx, spec, r, err)
+		return s.startFailed(ctx, spec, r, resumed, err)
 	}
 	if !resumed {
 		s.d.Log.Info("run started", "run", r.ID, "job", r.Job, "attempt", r.Attempt, "task", ref)
@@ -289,6 +295,42 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed 
 		}
 	}
 	return r, nil
+}
+
+// attemptWanted reports whether a retry attempt is the one its previous run
+// settled on. An attempt is created just before the previous run's final
+// write; should that write lose a race (the run ended otherwise meanwhile),
+// the attempt is left unlinked: once the previous run is settled without
+// it, the attempt is cancelled unreported (its caller was told the previous
+// run's outcome). Until then it waits.
+func (s *Service) attemptWanted(ctx context.Context, r *run.Run) (bool, error) {
+	prev, err := s.d.Store.Get(ctx, r.PreviousRunID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return true, nil // expired: nothing says otherwise
+	case err != nil:
+		return false, err
+	case prev.NextRunID == r.ID:
+		return true, nil
+	case !prev.Status.Terminal() || (prev.NextRunID == "" && !prev.Notified):
+		return false, nil // not settled yet
+	}
+	dropped, err := s.mutate(ctx, r.ID, func(x *run.Run) (bool, error) {
+		if x.Status != run.StatusQueued {
+			return false, nil
+		}
+		next, err := run.Finish(*x, run.Outcome{Status: run.StatusCancelled,
+			Reason: fmt.Sprintf("not run: attempt %d ended %s without this retry", x.Attempt-1, prev.Status)}, s.d.Now())
+		if err != nil {
+			return false, err
+		}
+		next.Notified = true
+		*x = next
+		return true, nil
+	})
+	*r = dropped
+	s.d.Log.Info("retry dropped", "run", r.ID, "previous", prev.ID, "status", prev.Status)
+	return false, err
 }
 
 // admit applies the job's concurrency policy to a queued run. It returns
@@ -329,10 +371,15 @@ func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, 
 }
 
 // startFailed records a task that could not be started: a transient
-// failure leaves the run queued for the trigger's next delivery; any other
-// fails the run with cause start.
-func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, startErr error) (run.Run, error) {
+// failure of a fresh start leaves the run queued for the trigger's next
+// delivery (a resumed run stays as it was); any other fails the run with
+// cause start.
+func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, resumed bool, startErr error) (run.Run, error) {
 	if errors.Is(startErr, ErrTaskNotFound) {
+		if r.Status == run.StatusQueued {
+			return s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseStart,
+				Reason: fmt.Sprintf("never started: %v, too long after it was due to start it now", startErr)})
+		}
 		return s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseLost,
 			Reason: fmt.Sprintf("lost: %v; its outcome is unknown", startErr)})
 	}
@@ -340,7 +387,10 @@ func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, st
 	if !errors.As(startErr, &se) {
 		se = &StartError{Transient: true, Reason: "start task", Err: startErr}
 	}
-	if se.Transient && r.Status == run.StatusQueued {
+	if se.Transient && (r.Status == run.StatusQueued || resumed) {
+		// A resumed run may have a task already: it stays starting, for
+		// the next delivery of its trigger or the reconciler to find it,
+		// and a stop to find and stop it.
 		return r, fmt.Errorf("start run %s of %s: %w", r.ID, r.Job, se)
 	}
 	if se.Transient {
@@ -367,11 +417,11 @@ func (s *Service) startFailed(ctx context.Context, spec *job.Spec, r run.Run, st
 
 // finish ends a run with an outcome decided here (not from a task event)
 // and settles it: retry or notify.
+//
+// Unlike a task's end, an outcome decided here is written before it is
+// reported: it may race a task's end, and only the outcome stored is told.
 func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run, error) {
-	var ahead settled
-	changed := false
 	r, err := s.mutate(ctx, id, func(r *run.Run) (bool, error) {
-		ahead, changed = settled{}, false
 		if r.Status.Terminal() {
 			return false, nil
 		}
@@ -379,16 +429,11 @@ func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run
 		if err != nil {
 			return false, err
 		}
-		ahead = s.settleAhead(ctx, &next)
-		changed = true
 		*r = next
 		return true, nil
 	})
 	if err != nil {
 		return r, err
-	}
-	if changed {
-		return s.after(ctx, r, ahead)
 	}
 	return s.settle(ctx, r)
 }
@@ -432,7 +477,12 @@ func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run
 	}
 	if r.Status == run.StatusQueued {
 		r, err = s.finish(ctx, id, run.Outcome{Status: run.StatusCancelled, Reason: stopWords(why) + " before it started"})
-		if err == nil || !isTransition(err) {
+		if err == nil {
+			// A start that failed on its way (an answer lost) may have left
+			// a task: stop it too.
+			return r, s.stopFound(ctx, r, "its run was cancelled before it started")
+		}
+		if !isTransition(err) {
 			return r, err
 		}
 		// It started meanwhile: stop its task below.
@@ -496,6 +546,25 @@ func (s *Service) stopUnrecorded(ctx context.Context, r run.Run) (run.Run, error
 	}
 	s.d.Log.Info("run stopping", "run", r.ID, "job", r.Job, "why", r.StopReq)
 	return r, nil
+}
+
+// stopFound stops the task a TaskFinder runner finds for a run, if any.
+func (s *Service) stopFound(ctx context.Context, r run.Run, reason string) error {
+	finder, ok := s.d.Runner.(TaskFinder)
+	if !ok {
+		return nil
+	}
+	ref, err := finder.Find(ctx, r.ID)
+	if errors.Is(err, ErrTaskNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find the task of run %s: %w", r.ID, err)
+	}
+	if err := s.d.Runner.Stop(ctx, ref, reason); err != nil {
+		return fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
+	}
+	return nil
 }
 
 func isTransition(err error) bool {

@@ -31,10 +31,27 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 	}
 	applied := false
 	var ahead settled
+	judged := false                // the task's end was judged in an earlier pass
+	var judgedWith run.StopRequest // the stop request it was judged with
 	r, err := s.mutate(ctx, ts.RunID, func(r *run.Run) (bool, error) {
-		next, ok := run.Apply(*r, ts, s.d.Now())
-		applied, ahead = ok, settled{}
-		if ok {
+		cur := *r
+		if judged {
+			// An earlier pass judged the end, and may have reported it, but
+			// its write lost a race (a stop asked meanwhile): judge it as
+			// then, so that what is stored is what was reported.
+			cur.StopReq = judgedWith
+		}
+		next, ok := run.Apply(cur, ts, s.d.Now())
+		next.StopReq = r.StopReq
+		applied = ok
+		switch {
+		case !ok || !next.Status.Terminal():
+		case ahead.reported:
+			next.Notified = true
+		case ahead.next != nil:
+			next.NextRunID = ahead.next.ID
+		default:
+			judged, judgedWith = true, r.StopReq
 			ahead = s.settleAhead(ctx, &next)
 		}
 		*r = next
@@ -45,6 +62,13 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 	}
 	if err != nil {
 		return Observed{Run: r}, err
+	}
+	if !applied && r.Status.Terminal() && ts.Phase != run.PhaseStopped && ts.TaskRef != "" {
+		// A task alive while its run is over (cancelled before the task
+		// was known): stop it. Stopping a stopped task is harmless.
+		if err := s.d.Runner.Stop(ctx, ts.TaskRef, "its run has ended: "+string(r.Status)); err != nil {
+			return Observed{Run: r}, fmt.Errorf("stop task %s of ended run %s: %w", ts.TaskRef, r.ID, err)
+		}
 	}
 	if applied {
 		s.d.Log.Info("task observed", "run", r.ID, "job", r.Job, "phase", ts.Phase, "status", r.Status)
@@ -64,8 +88,9 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 
 // settled is what settleAhead did before a run's final write.
 type settled struct {
-	next *run.Run // the next attempt it created
-	err  error    // a report or an attempt that failed: settled again later
+	next     *run.Run // the next attempt it created
+	reported bool     // the outcome was reported
+	err      error    // a report or an attempt that failed: settled again later
 }
 
 // settleAhead settles a run that the coming write makes terminal, so that
@@ -97,7 +122,7 @@ func (s *Service) settleAhead(ctx context.Context, r *run.Run) settled {
 		return settled{err: fmt.Errorf("notify the end of run %s: %w", r.ID, err)}
 	}
 	r.Notified = true
-	return settled{}
+	return settled{reported: true}
 }
 
 // after finishes what settleAhead began once the write is done: the next
@@ -265,7 +290,8 @@ func (s *Service) reconcileOne(ctx context.Context, r run.Run, opts ReconcileOpt
 			return false, err
 		}
 	}
-	if now.Sub(s.lastNews(r)) < opts.Quiet {
+	waitingStop := r.StopReq != run.StopNone && r.TaskRef == ""
+	if now.Sub(s.lastNews(r)) < opts.Quiet && !waitingStop {
 		return false, nil
 	}
 	if r.TaskRef == "" {

@@ -225,7 +225,16 @@ func (a *API) liveAll(ctx context.Context, runs []run.Run) []run.Run {
 // record (with its report), so that a finished run is one that is stored.
 func live(r run.Run, ts run.TaskState, now time.Time) run.Run {
 	if ts.Phase == run.PhaseStopped {
-		ts = run.TaskState{TaskRef: ts.TaskRef, RunID: ts.RunID, Phase: run.PhaseRunning, StartedAt: ts.StartedAt}
+		// Shown as it was before it stopped: running if it started,
+		// starting (with its task) if it never did.
+		phase := run.PhaseRunning
+		if ts.StartedAt == nil {
+			phase = run.PhasePending
+		}
+		ts = run.TaskState{TaskRef: ts.TaskRef, RunID: ts.RunID, Phase: phase, StartedAt: ts.StartedAt}
+	}
+	if ts.Phase == run.PhaseRunning && ts.StartedAt == nil {
+		ts.Phase = run.PhasePending // a start time is ECS's to tell, never the clock's here
 	}
 	next, ok := run.Apply(r, ts, now)
 	if !ok {

@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,11 +54,20 @@ func newLiveRig(t *testing.T) *liveRig {
 }
 
 func (l *liveRig) describe(status string, startedAt time.Time) {
-	l.ecs.Describe(l.task, map[string]any{
+	task := map[string]any{
 		"taskArn": l.task, "clusterArn": cluster, "lastStatus": status, "startedBy": ecs.StartedBy(l.run.ID),
 		"startedAt": float64(startedAt.Unix()), "version": float64(2),
 		"containers": []any{map[string]any{"name": "app", "lastStatus": status}},
-	})
+	}
+	if status == "PROVISIONING" {
+		delete(task, "startedAt") // ECS tells a start time once the task runs
+	}
+	if status == "STOPPED-UNSTARTED" {
+		task["lastStatus"], task["stopCode"] = "STOPPED", "TaskFailedToStart"
+		task["stoppedReason"] = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+		delete(task, "startedAt")
+	}
+	l.ecs.Describe(l.task, task)
 }
 
 func TestTheAPIShowsAStartedRunAsItsTaskIsNow(t *testing.T) {
@@ -72,6 +82,7 @@ func TestTheAPIShowsAStartedRunAsItsTaskIsNow(t *testing.T) {
 		{"a task still provisioning shows its run starting, with the task", "PROVISIONING", run.StatusStarting, true},
 		{"a task that has stopped shows its run running until the tracker records the end", "STOPPED", run.StatusRunning, true},
 		{"a task ECS does not know shows the run as stored", "", run.StatusStarting, false},
+		{"a task that stopped without starting (an image not pulled) shows its run starting, not running", "STOPPED-UNSTARTED", run.StatusStarting, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +104,7 @@ func TestTheAPIShowsAStartedRunAsItsTaskIsNow(t *testing.T) {
 				t.Fatalf("listed %d runs, want 1", len(runs))
 			}
 			shown := []api.Run{got, runs[0]}
-			if tt.ecsStatus == "STOPPED" {
+			if strings.HasPrefix(tt.ecsStatus, "STOPPED") {
 				// A list reads the cluster's active tasks, which a stopped
 				// one has left: it shows the run as stored.
 				if runs[0].Status != run.StatusStarting {
@@ -107,6 +118,9 @@ func TestTheAPIShowsAStartedRunAsItsTaskIsNow(t *testing.T) {
 				}
 				if tt.wantStatus == run.StatusRunning && (shown.StartedAt == nil || !shown.StartedAt.Equal(started)) {
 					t.Errorf("shown started at %v, want %v", shown.StartedAt, started)
+				}
+				if tt.wantStatus != run.StatusRunning && shown.StartedAt != nil {
+					t.Errorf("a run not started is shown started at %v", shown.StartedAt)
 				}
 				if shown.ExitCode != nil {
 					t.Errorf("a run not recorded as finished shows exit code %d", *shown.ExitCode)
