@@ -65,11 +65,10 @@ type Options struct {
 
 // Limits of the API.
 const (
-	MaxBodyBytes   = 1 << 20
-	MaxLogChunk    = 1 << 20
-	MaxListLimit   = 1000
-	launcherName   = "launcher"
-	invocationPath = "/2015-03-31/functions/{name}/invocations"
+	MaxBodyBytes = 1 << 20
+	MaxLogChunk  = 1 << 20
+	MaxListLimit = 1000
+	launcherName = "launcher"
 )
 
 type handler struct {
@@ -104,38 +103,10 @@ func NewHandler(o Options) http.Handler {
 		o.Log = slog.Default()
 	}
 	h := &handler{o: o}
-	mux := http.NewServeMux()
-	mux.HandleFunc(invocationPath, h.method(http.MethodPost, h.invoke))
-	mux.HandleFunc("/v1/runs", Methods(map[string]http.HandlerFunc{http.MethodGet: h.list, http.MethodPost: h.start}))
-	mux.HandleFunc("/v1/runs/{id}", h.method(http.MethodGet, h.get))
-	mux.HandleFunc("/v1/runs/{id}/logs", h.method(http.MethodGet, h.logs))
-	mux.HandleFunc("/v1/runs/{id}/stop", h.method(http.MethodPost, h.stop))
-	mux.HandleFunc("/v1/jobs", h.method(http.MethodGet, h.jobs))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return Serve(Routes{
+		List: h.list, Start: h.start, Get: h.get, Logs: h.logs, Stop: h.stop, Jobs: h.jobs, Invoke: h.invoke, UI: o.UI,
+		Instead: "use the dashboard served by the engine itself, the CLI, or the API without a browser",
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if o.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
-			o.UI.ServeHTTP(w, r)
-			return
-		}
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("%s %s came from a page of another origin and was refused: use the dashboard served by the engine itself, the CLI, or the API without a browser", r.Method, r.URL.Path))
-	}))
-	return csrf.Handler(mux)
-}
-
-// apiPath tells whether a path belongs to the API rather than to the UI.
-func apiPath(p string) bool {
-	return p == "/v1" || strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/2015-03-31/") ||
-		p == "/healthz" || strings.HasPrefix(p, "/healthz/")
-}
-
-func (h *handler) method(m string, f http.HandlerFunc) http.HandlerFunc {
-	return Methods(map[string]http.HandlerFunc{m: f})
 }
 
 // Methods routes a request by its method, answering any other method with
@@ -150,7 +121,7 @@ func Methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
 			}
 			slices.Sort(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+			WriteError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
 			return
 		}
 		f(w, r)
@@ -161,19 +132,19 @@ func Methods(fs map[string]http.HandlerFunc) http.HandlerFunc {
 func (h *handler) start(w http.ResponseWriter, r *http.Request) {
 	req, err := decodeRunRequest(w, r)
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		WriteError(w, statusOf(err), err.Error())
 		return
 	}
 	resp, err := h.launch(r.Context(), req, "api")
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		WriteError(w, statusOf(err), err.Error())
 		return
 	}
 	status := http.StatusCreated
 	if resp.Duplicate {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, resp)
+	WriteJSON(w, status, resp)
 }
 
 // invoke serves Lambda's Invoke API for the launcher function: errors of
@@ -183,7 +154,7 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if name != launcherName && name != "longshore-"+launcherName {
 		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
-		writeJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "Message": fmt.Sprintf("Function not found: %s (the local engine serves %q)", name, launcherName)})
+		WriteJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "Message": fmt.Sprintf("Function not found: %s (the local engine serves %q)", name, launcherName)})
 		return
 	}
 	req, err := decodeRunRequest(w, r)
@@ -201,7 +172,7 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 		default:
 			var resp RunResponse
 			if resp, err = h.launch(r.Context(), req, "lambda-invoke"); err == nil {
-				writeJSON(w, http.StatusOK, resp)
+				WriteJSON(w, http.StatusOK, resp)
 				return
 			}
 		}
@@ -210,7 +181,7 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 		h.o.Log.Error("invoke", "err", err)
 	}
 	w.Header().Set("X-Amz-Function-Error", "Unhandled")
-	writeJSON(w, http.StatusOK, map[string]string{"errorType": errorType(err), "errorMessage": err.Error()})
+	WriteJSON(w, http.StatusOK, map[string]string{"errorType": errorType(err), "errorMessage": err.Error()})
 }
 
 func (h *handler) launch(ctx context.Context, req RunRequest, caller string) (RunResponse, error) {
@@ -316,10 +287,10 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	got, err := h.o.Runs.Get(r.Context(), id)
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		WriteError(w, statusOf(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, FromRun(got))
+	WriteJSON(w, http.StatusOK, FromRun(got))
 }
 
 // list serves GET /v1/runs.
@@ -329,7 +300,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 		for _, one := range strings.Split(s, ",") {
 			st := run.Status(one)
 			if !st.Valid() {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", one))
+				WriteError(w, http.StatusBadRequest, fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", one))
 				return
 			}
 			q.Status = append(q.Status, st)
@@ -338,21 +309,21 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is out of range: use 1 to %d", l, MaxListLimit))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is out of range: use 1 to %d", l, MaxListLimit))
 			return
 		}
 		q.Limit = n
 	}
 	runs, next, err := h.o.Runs.List(r.Context(), q)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("list runs: %v", err))
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("list runs: %v", err))
 		return
 	}
 	out := RunList{Runs: make([]Run, 0, len(runs)), Next: next}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, FromRun(r))
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 // logs serves GET /v1/runs/{id}/logs: the output from an offset, at most
@@ -367,14 +338,14 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 		stream = "stdout"
 	}
 	if stream != "stdout" && stream != "stderr" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
 		return
 	}
 	var offset, tail int64
 	if o := r.URL.Query().Get("offset"); o != "" {
 		n, err := strconv.ParseInt(o, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a byte offset", o))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a byte offset", o))
 			return
 		}
 		offset = n
@@ -382,11 +353,11 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	if t := r.URL.Query().Get("tail"); t != "" {
 		n, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || n < 1 || n > MaxLogChunk {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("tail %q is out of range: use 1 to %d bytes", t, MaxLogChunk))
+			WriteError(w, http.StatusBadRequest, fmt.Sprintf("tail %q is out of range: use 1 to %d bytes", t, MaxLogChunk))
 			return
 		}
 		if r.URL.Query().Get("offset") != "" {
-			writeError(w, http.StatusBadRequest, "give offset or tail, not both: tail reads the last bytes, offset reads on from a byte")
+			WriteError(w, http.StatusBadRequest, "give offset or tail, not both: tail reads the last bytes, offset reads on from a byte")
 			return
 		}
 		tail = n
@@ -394,7 +365,7 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	// Read the run first: output that exists when the run is seen finished is complete.
 	got, err := h.o.Runs.Get(r.Context(), id)
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		WriteError(w, statusOf(err), err.Error())
 		return
 	}
 	var chunk []byte
@@ -402,7 +373,7 @@ func (h *handler) logs(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("read output of run %s: %v", id, err))
+		WriteError(w, http.StatusInternalServerError, fmt.Sprintf("read output of run %s: %v", id, err))
 		return
 	default:
 		defer f.Close()
@@ -431,10 +402,10 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	}
 	got, err := h.o.Launcher.Stop(r.Context(), id, run.StopCancel)
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		WriteError(w, statusOf(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, FromRun(got))
+	WriteJSON(w, http.StatusOK, FromRun(got))
 }
 
 // jobs serves GET /v1/jobs: the catalog, each job with its newest run.
@@ -449,7 +420,7 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 		}
 		runs, _, err := h.o.Runs.List(r.Context(), dispatch.Query{Job: jobs[i].Name, Limit: 1})
 		if err != nil {
-			writeError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
+			WriteError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
 			return
 		}
 		if len(runs) > 0 {
@@ -457,13 +428,13 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 			jobs[i].LastRun = &s
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string][]Job{"jobs": jobs})
+	WriteJSON(w, http.StatusOK, map[string][]Job{"jobs": jobs})
 }
 
 func runID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !run.ValidID(id) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
 		return "", false
 	}
 	return id, true
@@ -505,13 +476,15 @@ func errorType(err error) string {
 	return "InternalError"
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, Error{Message: msg})
+// WriteError answers an Error with status.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, Error{Message: msg})
 }

@@ -197,14 +197,14 @@ func (s *server) readLogs(w http.ResponseWriter, r *http.Request) {
 		stream = "stdout"
 	}
 	if stream != "stdout" && stream != "stderr" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("stream %q is unknown: use stdout or stderr", stream))
 		return
 	}
 	var offset, tail int64
 	if o := q.Get("offset"); o != "" {
 		n, err := strconv.ParseInt(o, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a byte offset", o))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("offset %q is not a byte offset", o))
 			return
 		}
 		offset = n
@@ -212,11 +212,11 @@ func (s *server) readLogs(w http.ResponseWriter, r *http.Request) {
 	if tl := q.Get("tail"); tl != "" {
 		n, err := strconv.ParseInt(tl, 10, 64)
 		if err != nil || n < 1 || n > api.MaxLogChunk {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("tail %q is out of range: use 1 to %d bytes", tl, api.MaxLogChunk))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("tail %q is out of range: use 1 to %d bytes", tl, api.MaxLogChunk))
 			return
 		}
 		if q.Get("offset") != "" {
-			writeError(w, http.StatusBadRequest, "give offset or tail, not both: tail reads the last bytes, offset reads on from a byte")
+			api.WriteError(w, http.StatusBadRequest, "give offset or tail, not both: tail reads the last bytes, offset reads on from a byte")
 			return
 		}
 		tail = n

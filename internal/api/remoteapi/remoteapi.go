@@ -102,30 +102,13 @@ func New(o Options) http.Handler {
 	if s.o.LogPages <= 0 {
 		s.o.LogPages = 32
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/runs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.list, http.MethodPost: s.start}))
-	mux.HandleFunc("/v1/runs/{id}", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.get}))
-	mux.HandleFunc("/v1/runs/{id}/logs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.readLogs}))
-	mux.HandleFunc("/v1/runs/{id}/stop", api.Methods(map[string]http.HandlerFunc{http.MethodPost: s.stop}))
-	mux.HandleFunc("/v1/jobs", api.Methods(map[string]http.HandlerFunc{http.MethodGet: s.jobs}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	protected := api.Serve(api.Routes{
+		List: s.list, Start: s.start, Get: s.get, Logs: s.readLogs, Stop: s.stop, Jobs: s.jobs, UI: o.UI,
+		Instead: "use the dashboard served here, or the CLI",
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if o.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
-			o.UI.ServeHTTP(w, r)
-			return
-		}
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("%s %s came from a page of another origin and was refused: use the dashboard served here, or the CLI", r.Method, r.URL.Path))
-	}))
-	protected := csrf.Handler(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("host %q is refused: this dashboard answers on this machine's loopback address only (http://127.0.0.1:PORT/)", r.Host))
+			api.WriteError(w, http.StatusForbidden, fmt.Sprintf("host %q is refused: this dashboard answers on this machine's loopback address only (http://127.0.0.1:PORT/)", r.Host))
 			return
 		}
 		protected.ServeHTTP(w, r)
@@ -147,16 +130,11 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// apiPath tells whether a path belongs to the API rather than to the UI.
-func apiPath(p string) bool {
-	return p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/healthz" || strings.HasPrefix(p, "/healthz/")
-}
-
 // start serves POST /v1/runs through the launcher's direct invoke.
 func (s *server) start(w http.ResponseWriter, r *http.Request) {
 	req, status, err := decodeRunRequest(w, r)
 	if err != nil {
-		writeError(w, status, err.Error())
+		api.WriteError(w, status, err.Error())
 		return
 	}
 	resp, err := s.o.Deployment.Start(r.Context(), req)
@@ -168,7 +146,7 @@ func (s *server) start(w http.ResponseWriter, r *http.Request) {
 	if resp.Duplicate {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, resp)
+	api.WriteJSON(w, status, resp)
 }
 
 func decodeRunRequest(w http.ResponseWriter, r *http.Request) (api.RunRequest, int, error) {
@@ -204,7 +182,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "read run "+id, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, got)
+	api.WriteJSON(w, http.StatusOK, got)
 }
 
 // list serves GET /v1/runs.
@@ -214,7 +192,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	for _, v := range q["status"] {
 		for _, one := range strings.Split(v, ",") {
 			if !run.Status(one).Valid() {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", one))
+				api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("status %q is unknown: use queued, starting, running, succeeded, failed, timed_out or cancelled", one))
 				return
 			}
 			o.Status = append(o.Status, one)
@@ -223,7 +201,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > api.MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is out of range: use 1 to %d", l, api.MaxListLimit))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is out of range: use 1 to %d", l, api.MaxListLimit))
 			return
 		}
 		o.Limit = n
@@ -236,7 +214,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	if got.Runs == nil {
 		got.Runs = []api.Run{}
 	}
-	writeJSON(w, http.StatusOK, got)
+	api.WriteJSON(w, http.StatusOK, got)
 }
 
 // stop serves POST /v1/runs/{id}/stop.
@@ -250,7 +228,7 @@ func (s *server) stop(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "stop run "+id, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, got)
+	api.WriteJSON(w, http.StatusOK, got)
 }
 
 // jobs serves GET /v1/jobs: the catalog, each job with its newest run,
@@ -285,13 +263,13 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string][]api.Job{"jobs": jobs})
+	api.WriteJSON(w, http.StatusOK, map[string][]api.Job{"jobs": jobs})
 }
 
 func runID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !run.ValidID(id) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a run id: run ids look like r-0123456789abcdef", id))
 		return "", false
 	}
 	return id, true
@@ -310,7 +288,7 @@ func (s *server) fail(w http.ResponseWriter, action string, err error) {
 	if status >= 500 {
 		s.o.Log.Error(action, "err", err)
 	}
-	writeError(w, status, msg)
+	api.WriteError(w, status, msg)
 }
 
 // statusOf is the HTTP status an error of the deployment answers with.
@@ -338,14 +316,4 @@ func statusOf(err error) int {
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, api.Error{Message: msg})
 }
