@@ -453,3 +453,15 @@ func TestParseChecksOneFileAlone(t *testing.T) {
 		t.Errorf("Parse error = %v", err)
 	}
 }
+
+func TestTriggerWordsSayEachTriggerInAFewWords(t *testing.T) {
+	s, err := job.Parse([]byte("image: {uri: busybox}\ntriggers:\n  - schedule: cron(0 3 * * ? *)\n    timezone: Europe/Berlin\n"+
+		"  - s3: {prefix: in/, suffix: .csv}\n  - sqs: {}\n  - invoke\n"), "orders", "jobs/orders/job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(s.TriggerWords(func(q string) string { return "prod_" + q }), "; ")
+	if want := "schedule cron(0 3 * * ? *) Europe/Berlin; s3 in/*.csv; sqs prod_orders; invoke"; got != want {
+		t.Errorf("TriggerWords = %q, want %q", got, want)
+	}
+}

@@ -116,3 +116,28 @@ type Duration time.Duration
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// TriggerWords are the job's triggers in a few words each, as `longshore
+// jobs` and the dashboard show them ("schedule rate(1 hour) UTC", "s3
+// incoming/*.csv", "sqs orders", "invoke"). queue names an SQS trigger's
+// queue where the job runs.
+func (s *Spec) TriggerWords(queue func(name string) string) []string {
+	var out []string
+	for _, t := range s.Triggers {
+		switch {
+		case t.Schedule != "":
+			w := "schedule " + t.Schedule
+			if t.Timezone != "" {
+				w += " " + t.Timezone
+			}
+			out = append(out, w)
+		case t.S3 != nil:
+			out = append(out, "s3 "+t.S3.Prefix+"*"+t.S3.Suffix)
+		case t.SQS != nil:
+			out = append(out, "sqs "+queue(t.SQS.Queue))
+		case t.Invoke != nil:
+			out = append(out, "invoke")
+		}
+	}
+	return out
+}

@@ -25,7 +25,7 @@ func CatalogJobs(cat *job.Catalog, prefix string) func(now time.Time) []api.Job 
 	return func(now time.Time) []api.Job {
 		var out []api.Job
 		for _, s := range cat.Jobs() {
-			v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s, prefix), Runner: runnerWords(s.Capacity)}
+			v := api.Job{Name: s.Name, Description: s.Description, Triggers: s.TriggerWords(func(q string) string { return deploy.QueueName(prefix, q) }), Runner: runnerWords(s.Capacity)}
 			for _, t := range s.Triggers {
 				if t.Schedule == "" {
 					continue
@@ -60,33 +60,6 @@ func nextFire(t job.Trigger, now time.Time) (time.Time, bool) {
 	}
 	at, ok := sch.Next(now, loc)
 	return at.UTC(), ok
-}
-
-// triggerWords are a job's triggers as the local engine words them, with
-// the queue's name on AWS.
-func triggerWords(s *job.Spec, prefix string) []string {
-	var out []string
-	for _, t := range s.Triggers {
-		switch {
-		case t.Schedule != "":
-			w := "schedule " + t.Schedule
-			if t.Timezone != "" {
-				w += " " + t.Timezone
-			}
-			out = append(out, w)
-		case t.S3 != nil:
-			out = append(out, "s3 "+t.S3.Prefix+"*"+t.S3.Suffix)
-		case t.SQS != nil:
-			q := t.SQS.Queue
-			if q == "" {
-				q = s.Name
-			}
-			out = append(out, "sqs "+deploy.QueueName(prefix, q))
-		case t.Invoke != nil:
-			out = append(out, "invoke")
-		}
-	}
-	return out
 }
 
 func runnerWords(c job.Capacity) string {

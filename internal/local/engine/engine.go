@@ -378,32 +378,11 @@ func jobViews(cat *job.Catalog, sched *scheduler.Scheduler, now time.Time, choic
 	}
 	var out []api.Job
 	for _, s := range cat.Jobs() {
-		v := api.Job{Name: s.Name, Description: s.Description, Triggers: triggerWords(s), Runner: choices[s.Name].words, Schedules: schedules[s.Name]}
+		v := api.Job{Name: s.Name, Description: s.Description, Triggers: s.TriggerWords(func(q string) string { return q }), Runner: choices[s.Name].words, Schedules: schedules[s.Name]}
 		if t, ok := next[s.Name]; ok {
 			v.NextFire = &t
 		}
 		out = append(out, v)
-	}
-	return out
-}
-
-func triggerWords(s *job.Spec) []string {
-	var out []string
-	for _, t := range s.Triggers {
-		switch {
-		case t.Schedule != "":
-			w := "schedule " + t.Schedule
-			if t.Timezone != "" {
-				w += " " + t.Timezone
-			}
-			out = append(out, w)
-		case t.S3 != nil:
-			out = append(out, "s3 "+t.S3.Prefix+"*"+t.S3.Suffix)
-		case t.SQS != nil:
-			out = append(out, "sqs "+t.SQS.Queue)
-		case t.Invoke != nil:
-			out = append(out, "invoke")
-		}
 	}
 	return out
 }
