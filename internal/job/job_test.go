@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -463,5 +464,34 @@ func TestTriggerWordsSayEachTriggerInAFewWords(t *testing.T) {
 	got := strings.Join(s.TriggerWords(func(q string) string { return "prod_" + q }), "; ")
 	if want := "schedule cron(0 3 * * ? *) Europe/Berlin; s3 in/*.csv; sqs prod_orders; invoke"; got != want {
 		t.Errorf("TriggerWords = %q, want %q", got, want)
+	}
+}
+
+func TestMatchS3TakesTheJobsWhosePrefixAndSuffixBothMatch(t *testing.T) {
+	var jobs []*job.Spec
+	for name, trigger := range map[string]string{
+		"ingest": "{prefix: incoming/, suffix: .csv}", "archive": "{prefix: incoming/}", "thumbnail": "{prefix: incoming/, suffix: .jpg}",
+		"twice": "{prefix: incoming/}\n  - s3: {suffix: .csv}",
+	} {
+		s, err := job.Parse([]byte("image: {uri: busybox}\ntriggers:\n  - s3: "+trigger+"\n"), name, "jobs/"+name+"/job.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, s)
+	}
+	tests := []struct{ key, want string }{
+		{"incoming/a.csv", "archive ingest twice"},
+		{"incoming/a.jpg", "archive thumbnail twice"},
+		{"incoming/", "archive twice"},
+		{"outgoing/a.csv", "twice"},
+		{"incoming/x/y.csv.gz", "archive twice"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got := job.MatchS3(jobs, tt.key)
+		slices.Sort(got)
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("key %q: %v, want %s", tt.key, got, tt.want)
+		}
 	}
 }

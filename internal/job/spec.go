@@ -3,7 +3,10 @@
 // Lambdas and the CDK app — reads jobs through this package.
 package job
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Spec is one job as declared in jobs/<name>/job.yaml, after defaults.
 type Spec struct {
@@ -137,6 +140,24 @@ func (s *Spec) TriggerWords(queue func(name string) string) []string {
 			out = append(out, "sqs "+queue(t.SQS.Queue))
 		case t.Invoke != nil:
 			out = append(out, "invoke")
+		}
+	}
+	return out
+}
+
+// MatchS3 returns the names of the jobs with an s3 trigger matching key:
+// its prefix and its suffix both match (an empty one matches any key), each
+// tested on its own as S3 and EventBridge filters do. A job appears once
+// even when several of its triggers match. The local S3 endpoint and the
+// launcher function both start runs by it.
+func MatchS3(jobs []*Spec, key string) []string {
+	var out []string
+	for _, j := range jobs {
+		for _, t := range j.Triggers {
+			if t.S3 != nil && strings.HasPrefix(key, t.S3.Prefix) && strings.HasSuffix(key, t.S3.Suffix) {
+				out = append(out, j.Name)
+				break
+			}
 		}
 	}
 	return out

@@ -292,7 +292,7 @@ func (l *Launcher) ObjectCreated(ctx context.Context, ev ObjectCreatedEvent) (La
 	case d.Object.Sequencer == "":
 		return LaunchResult{}, badRequest(fmt.Sprintf("Object Created event of s3://%s/%s has no sequencer", d.Bucket.Name, d.Object.Key))
 	}
-	names := MatchS3(l.o.Jobs.Jobs(), d.Object.Key)
+	names := job.MatchS3(l.o.Jobs.Jobs(), d.Object.Key)
 	if len(names) == 0 {
 		l.o.Log.Info("upload ignored: no job's s3 trigger matches", "bucket", d.Bucket.Name, "key", d.Object.Key)
 		return LaunchResult{Runs: []LaunchedRun{}, Ignored: fmt.Sprintf("no job's s3 trigger matches key %q", d.Object.Key)}, nil
@@ -311,21 +311,6 @@ func (l *Launcher) ObjectCreated(ctx context.Context, ev ObjectCreatedEvent) (La
 		got = append(got, l1)
 	}
 	return l.result(got...), errors.Join(errs...)
-}
-
-// MatchS3 returns the names of the jobs with an s3 trigger matching key:
-// the same rule as the local S3 endpoint (internal/local/endpoint.MatchS3).
-func MatchS3(jobs []*job.Spec, key string) []string {
-	var out []string
-	for _, j := range jobs {
-		for _, t := range j.Triggers {
-			if t.S3 != nil && strings.HasPrefix(key, t.S3.Prefix) && strings.HasSuffix(key, t.S3.Suffix) {
-				out = append(out, j.Name)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // Messages launches one run per SQS message, of the job whose sqs trigger

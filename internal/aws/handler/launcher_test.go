@@ -16,7 +16,6 @@ import (
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/dispatch"
-	"github.com/longshore/longshore/internal/local/endpoint"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -196,15 +195,6 @@ func TestUploadsThatStartNothing(t *testing.T) {
 				t.Errorf("runs %v", w.runs())
 			}
 		})
-	}
-}
-
-func TestMatchS3AgreesWithTheLocalEndpoint(t *testing.T) {
-	w := newWorld(t)
-	for _, key := range []string{"incoming/a.csv", "incoming/a.jpg", "incoming/", "outgoing/a.csv", "incoming/x/y.csv.gz", ""} {
-		if a, b := handler.MatchS3(w.jobs.Jobs(), key), endpoint.MatchS3(w.jobs.Jobs(), key); fmt.Sprint(a) != fmt.Sprint(b) {
-			t.Errorf("key %q: launcher %v, local endpoint %v", key, a, b)
-		}
 	}
 }
 

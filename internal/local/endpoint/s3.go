@@ -359,7 +359,7 @@ func (s *S3) created(info *objectInfo, bucket string) error {
 // RequestError is logged; the other errors are returned, joined.
 func (s *S3) launch(ctx context.Context, c objectCreated) error {
 	var errs []error
-	for _, name := range MatchS3(s.o.Jobs.Jobs(), c.key) {
+	for _, name := range job.MatchS3(s.o.Jobs.Jobs(), c.key) {
 		req := dispatch.Request{Job: name, Trigger: run.Trigger{
 			Kind: run.TriggerS3, Bucket: c.bucket, Key: c.key, Sequencer: c.sequencer,
 		}}
@@ -376,23 +376,6 @@ func (s *S3) launch(ctx context.Context, c objectCreated) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// MatchS3 returns the names of the jobs with an s3 trigger matching key:
-// its prefix and its suffix both match (an empty one matches any key),
-// each tested on its own as S3 and EventBridge filters do. A job appears
-// once even when several of its triggers match.
-func MatchS3(jobs []*job.Spec, key string) []string {
-	var out []string
-	for _, j := range jobs {
-		for _, t := range j.Triggers {
-			if t.S3 != nil && strings.HasPrefix(key, t.S3.Prefix) && strings.HasSuffix(key, t.S3.Suffix) {
-				out = append(out, j.Name)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // triggering wraps the store: each object it stores is reported to the S3

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/longshore/longshore/internal/job"
 )
 
 // s3FuzzBuckets: the uploads bucket (the first) and a plain one.
@@ -186,7 +188,7 @@ func FuzzS3Request(f *testing.F) {
 		}
 		var want []string
 		for _, info := range wrote {
-			if len(MatchS3(catalog{s3Job("csv", "incoming/", ".csv")}, info.Key)) > 0 {
+			if len(job.MatchS3(catalog{s3Job("csv", "incoming/", ".csv")}, info.Key)) > 0 {
 				want = append(want, strconv.Quote(info.Key)+"@"+info.Sequencer)
 			}
 		}
