@@ -1,6 +1,10 @@
 package process
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
+)
 
 // BenchmarkOutput measures the output path: 256 MiB written by a process,
 // through its pipe and the capped copy, into stdout.log. Measured on this
@@ -9,8 +13,8 @@ import "testing"
 // keeps the cap enforceable, which a file handed to the child would not.
 func BenchmarkOutput(b *testing.B) {
 	const size = 256 << 20
-	f := &fixture{jobs: b.TempDir(), data: b.TempDir(), rec: newRecorder()}
-	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Observe: f.rec.observe, MaxLogBytes: size})
+	f := &fixture{jobs: b.TempDir(), data: b.TempDir(), rec: runnertest.NewRecorder()}
+	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Observe: f.rec.Observe, MaxLogBytes: size})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -22,8 +26,8 @@ func BenchmarkOutput(b *testing.B) {
 		if _, err := r.Start(b.Context(), taskOf(i, spec)); err != nil {
 			b.Fatal(err)
 		}
-		<-f.rec.ch(runID(i)) // running
-		<-f.rec.ch(runID(i)) // stopped
+		f.rec.Next(b, runID(i)) // running
+		f.rec.Next(b, runID(i)) // stopped
 		b.StopTimer()
 		_ = removeRun(f, i)
 		b.StartTimer()

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
@@ -28,57 +28,14 @@ const testGrace = 300 * time.Millisecond
 // fixedNow is the clock of the runners under test.
 var fixedNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-// recorder keeps the observations a runner reports, per run.
-type recorder struct {
-	mu    sync.Mutex
-	chans map[string]chan run.TaskState
-}
-
-func newRecorder() *recorder { return &recorder{chans: map[string]chan run.TaskState{}} }
-
-func (rec *recorder) ch(runID string) chan run.TaskState {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	c, ok := rec.chans[runID]
-	if !ok {
-		c = make(chan run.TaskState, 16)
-		rec.chans[runID] = c
-	}
-	return c
-}
-
-func (rec *recorder) observe(_ context.Context, ts run.TaskState) { rec.ch(ts.RunID) <- ts }
-
-// next returns the next observation of the run.
-func (rec *recorder) next(t *testing.T, runID string) run.TaskState {
+// ended waits for a run's running then stopped observations, with the
+// process runner's own versions, and returns the stopped one.
+func ended(t *testing.T, rec *runnertest.Recorder, runID string) run.TaskState {
 	t.Helper()
-	select {
-	case ts := <-rec.ch(runID):
-		return ts
-	case <-time.After(patience):
-		t.Fatalf("no observation of run %s", runID)
-		return run.TaskState{}
-	}
-}
-
-// none checks that no observation of the run is waiting.
-func (rec *recorder) none(t *testing.T, runID string) {
-	t.Helper()
-	select {
-	case ts := <-rec.ch(runID):
-		t.Errorf("unexpected observation of run %s: %+v", runID, ts)
-	default:
-	}
-}
-
-// ended waits for the running then the stopped observation of a run and
-// returns the stopped one.
-func (rec *recorder) ended(t *testing.T, runID string) run.TaskState {
-	t.Helper()
-	if ts := rec.next(t, runID); ts.Phase != run.PhaseRunning || ts.Version != versionRunning {
+	if ts := rec.Next(t, runID); ts.Phase != run.PhaseRunning || ts.Version != versionRunning {
 		t.Fatalf("first observation = %s v%d, want running v1", ts.Phase, ts.Version)
 	}
-	ts := rec.next(t, runID)
+	ts := rec.Next(t, runID)
 	if ts.Phase != run.PhaseStopped || ts.Version != versionStopped {
 		t.Fatalf("second observation = %s v%d, want stopped v2", ts.Phase, ts.Version)
 	}
@@ -88,12 +45,12 @@ func (rec *recorder) ended(t *testing.T, runID string) run.TaskState {
 // fixture is a jobs folder and a data folder.
 type fixture struct {
 	jobs, data string
-	rec        *recorder
+	rec        *runnertest.Recorder
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{jobs: t.TempDir(), data: t.TempDir(), rec: newRecorder()}
+	f := &fixture{jobs: t.TempDir(), data: t.TempDir(), rec: runnertest.NewRecorder()}
 	if err := os.MkdirAll(filepath.Join(f.jobs, "hello", "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) runner(t *testing.T, change ...func(*Options)) *Runner {
 	t.Helper()
 	o := Options{
-		JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.observe,
+		JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe,
 		Now:     func() time.Time { return fixedNow },
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH")},
 	}

@@ -56,7 +56,7 @@ func TestHostileRunsEndWithAllTheirProcessesAndCappedLogs(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ts := f.rec.ended(t, runID(i))
+			ts := ended(t, f.rec, runID(i))
 			if got := exitOf(ts); got == nil || *got != tt.exit {
 				t.Errorf("exit code = %s, want %d", showCode(got), tt.exit)
 			}

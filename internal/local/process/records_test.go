@@ -46,7 +46,7 @@ func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T
 	withRecords := func(o *Options) { o.Records = recs }
 	first := f.runner(t, withRecords)
 	ref := start(t, first, taskOf(1, shell("exit 3")))
-	f.rec.ended(t, runID(1))
+	ended(t, f.rec, runID(1))
 	for _, name := range []string{TaskFile, ExitFile} {
 		if !recs.has(runID(1), name) {
 			t.Errorf("Records holds no %s", name)
@@ -64,7 +64,7 @@ func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T
 	if ref2 := start(t, again, taskOf(1, shell("exit 0"))); ref2 != ref {
 		t.Errorf("Start after a restart = %s, want the first task %s", ref2, ref)
 	}
-	f.rec.none(t, runID(1))
+	f.rec.None(t, runID(1))
 }
 
 func TestWithRecordsATaskRecordedInFilesIsStillFound(t *testing.T) {
@@ -108,7 +108,7 @@ func TestALogFileIsCreatedByItsStreamsFirstByte(t *testing.T) {
 			f := newFixture(t)
 			r := f.runner(t, func(o *Options) { o.Records = newMemRecords() })
 			start(t, r, taskOf(i, shell(tt.script)))
-			f.rec.ended(t, runID(i))
+			ended(t, f.rec, runID(i))
 			for _, name := range []string{StdoutFile, StderrFile} {
 				b, err := os.ReadFile(filepath.Join(f.data, "runs", runID(i), name))
 				want, ok := tt.want[name]

@@ -37,7 +37,7 @@ func TestExitCodes(t *testing.T) {
 			f := newFixture(t)
 			r := f.runner(t)
 			ref := start(t, r, taskOf(i, shell(tt.script)))
-			ts := f.rec.ended(t, runID(i))
+			ts := ended(t, f.rec, runID(i))
 			if ts.TaskRef != ref || ts.RunID != runID(i) {
 				t.Errorf("observed task %s of run %s, want %s of %s", ts.TaskRef, ts.RunID, ref, runID(i))
 			}
@@ -70,14 +70,14 @@ func TestTheRunningObservationComesFirst(t *testing.T) {
 	f := newFixture(t)
 	r := f.runner(t)
 	ref := start(t, r, taskOf(1, shell("exit 0")))
-	ts := f.rec.next(t, runID(1))
+	ts := f.rec.Next(t, runID(1))
 	if ts.Phase != run.PhaseRunning || ts.Version != 1 || ts.TaskRef != ref || ts.StartedAt == nil || !ts.StartedAt.Equal(fixedNow) {
 		t.Errorf("first observation = %+v, want running, version 1, started at the runner's clock", ts)
 	}
-	if ts := f.rec.next(t, runID(1)); ts.Phase != run.PhaseStopped {
+	if ts := f.rec.Next(t, runID(1)); ts.Phase != run.PhaseStopped {
 		t.Errorf("second observation = %s, want stopped", ts.Phase)
 	}
-	f.rec.none(t, runID(1))
+	f.rec.None(t, runID(1))
 }
 
 func TestEnvironment(t *testing.T) {
@@ -104,7 +104,7 @@ echo "to stderr" >&2`)
 	spec.Secrets = map[string]string{"DB_PASSWORD": "ssm:/prod/db/password"}
 	spec.Local.Dir = "sub"
 	start(t, r, taskOf(1, spec))
-	if code := exitOf(f.rec.ended(t, runID(1))); code == nil || *code != 0 {
+	if code := exitOf(ended(t, f.rec, runID(1))); code == nil || *code != 0 {
 		t.Fatalf("exit code = %s, want 0", showCode(code))
 	}
 	out := readLog(t, f, 1, StdoutFile)
@@ -145,7 +145,7 @@ func TestTheRunsCommandOverrideIsAppendedAsArguments(t *testing.T) {
 	tk := taskOf(1, shell(`printf '[%s]' "$@"`))
 	tk.Command = []string{"a", "b c"}
 	start(t, r, tk)
-	f.rec.ended(t, runID(1))
+	ended(t, f.rec, runID(1))
 	if got := readLog(t, f, 1, StdoutFile); got != "[a][b c]" {
 		t.Errorf("arguments = %s, want [a][b c]", got)
 	}
@@ -221,7 +221,7 @@ func TestStartRefuses(t *testing.T) {
 			if _, err := r.Describe(context.Background(), formatRef(4242, 1, runID(i))); !errors.Is(err, dispatch.ErrTaskNotFound) {
 				t.Errorf("Describe after a refused start = %v, want ErrTaskNotFound", err)
 			}
-			f.rec.none(t, runID(i))
+			f.rec.None(t, runID(i))
 		})
 	}
 }
@@ -236,7 +236,7 @@ func TestStartTwiceStartsOneProcess(t *testing.T) {
 	if first != second {
 		t.Errorf("second Start = %s, want %s", second, first)
 	}
-	f.rec.ended(t, runID(1))
+	ended(t, f.rec, runID(1))
 	third := start(t, r, tk) // after its end: from the run's folder
 	// A new engine over the same data folder starts nothing either.
 	again := f.runner(t)
@@ -244,7 +244,7 @@ func TestStartTwiceStartsOneProcess(t *testing.T) {
 	if third != first || fourth != first {
 		t.Errorf("later Starts = %s, %s; want %s", third, fourth, first)
 	}
-	f.rec.none(t, runID(1))
+	f.rec.None(t, runID(1))
 	if b, err := os.ReadFile(counter); err != nil || string(b) != "started\n" {
 		t.Errorf("the job ran %q times (%v), want once", string(b), err)
 	}
@@ -274,7 +274,7 @@ func TestStop(t *testing.T) {
 			if err := r.Stop(context.Background(), ref, "a second stop"); err != nil {
 				t.Errorf("second Stop: %v", err)
 			}
-			ts := f.rec.ended(t, runID(i))
+			ts := ended(t, f.rec, runID(i))
 			if ts.StopCode != run.StopCodeUserInitiated || ts.StoppedReason != "stopped on request by alice" {
 				t.Errorf("stop = %s %q, want %s with the first reason", ts.StopCode, ts.StoppedReason, run.StopCodeUserInitiated)
 			}
@@ -284,7 +284,7 @@ func TestStop(t *testing.T) {
 			if err := r.Stop(context.Background(), ref, "after the end"); err != nil {
 				t.Errorf("Stop of a stopped task: %v", err)
 			}
-			f.rec.none(t, runID(i))
+			f.rec.None(t, runID(i))
 		})
 	}
 }
@@ -323,7 +323,7 @@ func TestAChildsChildrenDieWithIt(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			f.rec.ended(t, runID(i))
+			ended(t, f.rec, runID(i))
 			waitGone(t, grandchild)
 		})
 	}
@@ -338,7 +338,7 @@ func TestAFloodOfOutputIsCappedAndMemoryStaysFlat(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start(t, r, taskOf(1, shell(`head -c 67108864 /dev/zero & head -c 67108864 /dev/zero >&2; wait`)))
-	ts := f.rec.ended(t, runID(1))
+	ts := ended(t, f.rec, runID(1))
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	if code := exitOf(ts); code == nil || *code != 0 {
@@ -371,7 +371,7 @@ func TestTheTruncationLineIsOnALineOfItsOwn(t *testing.T) {
 			f := newFixture(t)
 			r := f.runner(t, func(o *Options) { o.MaxLogBytes = 10 })
 			start(t, r, taskOf(i, shell(tt.script)))
-			f.rec.ended(t, runID(i))
+			ended(t, f.rec, runID(i))
 			if got := readLog(t, f, i, StdoutFile); got != tt.want {
 				t.Errorf("stdout.log = %q, want %q", got, tt.want)
 			}
@@ -394,7 +394,7 @@ func TestDescribe(t *testing.T) {
 	if err := r.Stop(context.Background(), ref, "done"); err != nil {
 		t.Fatal(err)
 	}
-	f.rec.ended(t, runID(1))
+	ended(t, f.rec, runID(1))
 
 	other := formatRef(pidOf(t, ref)+1, 5, runID(1))
 	tests := []struct {
@@ -424,7 +424,7 @@ func TestDescribeAfterARestartReadsTheRecordedExit(t *testing.T) {
 	f := newFixture(t)
 	first := f.runner(t)
 	ref := start(t, first, taskOf(1, shell("exit 3")))
-	f.rec.ended(t, runID(1))
+	ended(t, f.rec, runID(1))
 
 	again := f.runner(t)
 	for range 2 {
@@ -527,7 +527,7 @@ func checkHostRestarted(t *testing.T, ts run.TaskState, ref string) {
 func TestShutdownLeavesNoProcess(t *testing.T) {
 	f := newFixture(t)
 	baseline := runtime.NumGoroutine()
-	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.observe,
+	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe,
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH")}})
 	if err != nil {
 		t.Fatal(err)
@@ -546,7 +546,7 @@ func TestShutdownLeavesNoProcess(t *testing.T) {
 		pids = append(pids, pidOf(t, ref), atoi(t, readFIFO(t, ready)))
 	}
 	done := start(t, r, taskOf(9, shell("exit 0")))
-	f.rec.ended(t, runID(9))
+	ended(t, f.rec, runID(9))
 
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
@@ -559,7 +559,7 @@ func TestShutdownLeavesNoProcess(t *testing.T) {
 		}
 	}
 	for i := range scripts {
-		ts := f.rec.ended(t, runID(i))
+		ts := ended(t, f.rec, runID(i))
 		if ts.StopCode != run.StopCodeHostRestarted {
 			t.Errorf("run %d stopped with %s %q, want %s", i, ts.StopCode, ts.StoppedReason, run.StopCodeHostRestarted)
 		}
@@ -602,7 +602,7 @@ func TestShutdownKeepsAStopInProgress(t *testing.T) {
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ts := f.rec.ended(t, runID(1)); ts.StopCode != run.StopCodeUserInitiated || ts.StoppedReason != "cancelled" {
+	if ts := ended(t, f.rec, runID(1)); ts.StopCode != run.StopCodeUserInitiated || ts.StoppedReason != "cancelled" {
 		t.Errorf("stop = %s %q, want UserInitiated \"cancelled\"", ts.StopCode, ts.StoppedReason)
 	}
 }
@@ -624,7 +624,7 @@ func TestShutdownWhoseTimeIsUpKillsAtOnce(t *testing.T) {
 	if alive(pidOf(t, ref)) {
 		t.Error("the process is still alive")
 	}
-	if ts := f.rec.ended(t, runID(1)); exitOf(ts) == nil || *exitOf(ts) != 137 {
+	if ts := ended(t, f.rec, runID(1)); exitOf(ts) == nil || *exitOf(ts) != 137 {
 		t.Errorf("exit code = %s, want 137", showCode(exitOf(ts)))
 	}
 }
@@ -637,16 +637,16 @@ func TestASlowObserverDelaysNoOtherTask(t *testing.T) {
 			if ts.RunID == runID(1) {
 				<-release
 			}
-			f.rec.observe(ctx, ts)
+			f.rec.Observe(ctx, ts)
 		}
 	})
 	start(t, r, taskOf(1, shell("exit 1")))
 	start(t, r, taskOf(2, shell("exit 2")))
-	if ts := f.rec.ended(t, runID(2)); *exitOf(ts) != 2 {
+	if ts := ended(t, f.rec, runID(2)); *exitOf(ts) != 2 {
 		t.Errorf("run 2 exit = %s", showCode(exitOf(ts)))
 	}
 	close(release)
-	if ts := f.rec.ended(t, runID(1)); *exitOf(ts) != 1 {
+	if ts := ended(t, f.rec, runID(1)); *exitOf(ts) != 1 {
 		t.Errorf("run 1 exit = %s", showCode(exitOf(ts)))
 	}
 }
