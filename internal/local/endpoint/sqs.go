@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
@@ -30,10 +29,7 @@ type SQSOptions struct {
 	BaseURL string
 	Jobs    Jobs
 	Launch  Launcher
-	// Now is the clock (time.Now when nil). Nothing reads it yet: message
-	// ids are random, as SQS's are.
-	Now func() time.Time
-	Log *slog.Logger
+	Log     *slog.Logger
 }
 
 // SQS is an SQS endpoint speaking the JSON protocol (as aws-sdk-go-v2's sqs
@@ -56,9 +52,6 @@ type SQS struct {
 
 // NewSQS returns the endpoint.
 func NewSQS(o SQSOptions) *SQS {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Log == nil {
 		o.Log = discardLog()
 	}

@@ -45,7 +45,7 @@ func sqsCatalog() catalog {
 func newSQSFixture(t *testing.T, launch *fakeLauncher, attempts int) *sqsFixture {
 	t.Helper()
 	srv := httptest.NewServer(nil)
-	srv.Config.Handler = NewSQS(SQSOptions{BaseURL: srv.URL, Jobs: sqsCatalog(), Launch: launch, Now: fixedNow})
+	srv.Config.Handler = NewSQS(SQSOptions{BaseURL: srv.URL, Jobs: sqsCatalog(), Launch: launch})
 	t.Cleanup(srv.Close)
 	return &sqsFixture{srv: srv, client: newSQSClient(srv.URL, attempts), launch: launch}
 }

@@ -175,13 +175,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	addrs := Addrs{API: lis[0].Addr().String(), S3: lis[1].Addr().String(), SQS: lis[2].Addr().String()}
-	s3h, err := endpoint.NewS3(endpoint.S3Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Now: clock.Now, Log: log})
+	s3h, err := endpoint.NewS3(endpoint.S3Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Log: log})
 	if err != nil {
 		closeAll(lis)
 		return err
 	}
 	defer s3h.Close()
-	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Now: clock.Now, Log: log})
+	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Log: log})
 	sched, err := scheduler.New(scheduler.Options{Jobs: catalog.Jobs(), Launch: svc, Marks: st, Clock: clock,
 		StartingDeadline: cfg.StartingDeadline, Log: log})
 	if err != nil {
