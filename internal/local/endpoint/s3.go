@@ -3,6 +3,8 @@ package endpoint
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -60,6 +62,7 @@ type S3 struct {
 	o       S3Options
 	uploads string
 	handler http.Handler
+	store   *diskStore
 
 	mu    sync.Mutex
 	slots map[objectRef]*keySlot
@@ -82,6 +85,9 @@ type keySlot struct {
 	waiters int
 	created []objectCreated
 	held    bool
+	// etag is the ETag of the object a multipart completion holding the
+	// slot makes (the store cannot tell it from the bytes).
+	etag string
 }
 
 // NewS3 opens the data folder, creates the missing buckets and returns the
@@ -118,7 +124,7 @@ func NewS3(o S3Options) (*S3, error) {
 			return nil, fmt.Errorf("local S3: %w", err)
 		}
 	}
-	s := &S3{o: o, uploads: o.Buckets[0], slots: map[objectRef]*keySlot{}}
+	s := &S3{o: o, uploads: o.Buckets[0], slots: map[objectRef]*keySlot{}, store: store}
 	fake := gofakes3.New(&triggering{diskStore: store, s: s},
 		gofakes3.WithTimeSource(clock{o.Now}),
 		gofakes3.WithTimeSkewLimit(0), // a local endpoint has no replay to guard against
@@ -169,8 +175,13 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusBadRequest, "InvalidRequest", err.Error(), r.URL.Path, "")
 		return
 	}
-	if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
-		w = &partialWriter{ResponseWriter: w}
+	if bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		ow := &objectWriter{ResponseWriter: w}
+		defer ow.fix() // a HEAD may end without writing: the server then sends the headers as left
+		r, w = s.multipartIfNoneMatch(r, bucket, key), ow
+	}
+	if describesObject(r) {
+		r = tunnelHeaders(r)
 	}
 	h := s.current()
 	ref, ok := createsObject(r)
@@ -205,8 +216,117 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *S3) serveCreating(h http.Handler, w http.ResponseWriter, r *http.Request, ref objectRef) (created []objectCreated) {
 	slot := s.acquire(ref)
 	defer func() { created = s.release(ref, slot) }()
+	if r.Method == http.MethodPost {
+		r = s.completion(r, slot)
+	}
 	h.ServeHTTP(w, r)
 	return nil
+}
+
+// maxCompletionBody bounds the CompleteMultipartUpload document read for
+// its ETag (10,000 parts take about 1 MiB).
+const maxCompletionBody = 4 << 20
+
+// completion reads a CompleteMultipartUpload request's parts and notes in
+// slot the ETag S3 gives the object it makes — the MD5 of the parts' MD5s,
+// a dash and the number of parts, as gofakes3 answers the request — so
+// that the store keeps it with the object and HEAD, GET and listings give
+// the same. The body is handed on unchanged.
+func (s *S3) completion(r *http.Request, slot *keySlot) *http.Request {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxCompletionBody+1))
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(raw), r.Body), r.Body}
+	if err != nil || len(raw) > maxCompletionBody {
+		return r2
+	}
+	var in gofakes3.CompleteMultipartUploadRequest
+	if xml.Unmarshal(raw, &in) != nil || len(in.Parts) == 0 {
+		return r2 // gofakes3 answers what is wrong with it
+	}
+	h := md5.New()
+	for _, p := range in.Parts {
+		sum, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil {
+			return r2
+		}
+		h.Write(sum)
+	}
+	s.mu.Lock()
+	slot.etag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(h.Sum(nil)), len(in.Parts))
+	s.mu.Unlock()
+	return r2
+}
+
+// pendingETag is the ETag of the object a request holding ref is
+// completing as a multipart upload, "" for any other.
+func (s *S3) pendingETag(ref objectRef) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slot := s.slots[ref]; slot != nil && slot.held {
+		return slot.etag
+	}
+	return ""
+}
+
+// describesObject tells whether r gives an object's headers: a PutObject
+// or CopyObject (PUT /bucket/key) or the creation of a multipart upload
+// (POST /bucket/key?uploads).
+func describesObject(r *http.Request) bool {
+	_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if key == "" {
+		return false
+	}
+	q := r.URL.Query()
+	switch r.Method {
+	case http.MethodPut:
+		return q.Get("uploadId") == ""
+	case http.MethodPost:
+		_, initiate := q["uploads"]
+		return initiate
+	}
+	return false
+}
+
+// tunnelHeaders copies the standard headers gofakes3 would drop
+// (Cache-Control, Content-Language, Expires) under tunnelPrefix, where it
+// keeps them, so that the store keeps them with the object.
+func tunnelHeaders(r *http.Request) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	for k := range r2.Header {
+		if strings.HasPrefix(k, tunnelPrefix) {
+			delete(r2.Header, k) // not the client's to set
+		}
+	}
+	for _, h := range tunnelled {
+		if v := r.Header.Values(h); len(v) > 0 {
+			r2.Header[tunnelPrefix+h] = v
+		}
+	}
+	return r2
+}
+
+// multipartIfNoneMatch rewrites a GET's If-None-Match that names the
+// multipart ETag of the object as its MD5, which gofakes3 compares with.
+func (s *S3) multipartIfNoneMatch(r *http.Request, bucket, key string) *http.Request {
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" {
+		return r
+	}
+	info, ok := s.store.describe(bucket, key)
+	if !ok || info.ETag == "" || strings.Trim(inm, `"`) != strings.Trim(info.ETag, `"`) {
+		return r
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	r2.Header.Set("If-None-Match", gofakes3.FormatETag(info.MD5))
+	return r2
 }
 
 // subresources of S3 that gofakes3 does not route (it would take them for
@@ -250,34 +370,41 @@ func virtualHosted(r *http.Request) *http.Request {
 	return r2
 }
 
-// partialWriter drops the object's checksum headers from a ranged GET:
-// gofakes3 sends back every x-amz-* header of the upload, and a
-// whole-object checksum on part of it fails the SDKs' validation. S3 sends
-// none for a range.
-type partialWriter struct {
+// objectWriter puts an object's headers as S3 sends them into the answer
+// to a GET or HEAD: user metadata under lower-case names (x-amz-meta-owner,
+// whatever case the upload used: boto3 reports the name as sent, and code
+// reads Metadata["owner"]), and the ETag the store keeps when it is not
+// the MD5 gofakes3 answers (etagHeader).
+type objectWriter struct {
 	http.ResponseWriter
-	stripped bool
+	fixed bool
 }
 
-func (w *partialWriter) strip() {
-	if w.stripped {
+func (w *objectWriter) fix() {
+	if w.fixed {
 		return
 	}
-	w.stripped = true
-	for k := range w.Header() {
-		if strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Amz-Checksum-") {
-			w.Header().Del(k)
+	w.fixed = true
+	h := w.Header()
+	if e := h.Get(etagHeader); e != "" {
+		h.Set("ETag", e)
+	}
+	h.Del(etagHeader)
+	for k, v := range h {
+		if strings.HasPrefix(k, userMetaPrefix) {
+			delete(h, k)
+			h[strings.ToLower(k)] = v // as is: Set would canonicalise it
 		}
 	}
 }
 
-func (w *partialWriter) WriteHeader(code int) {
-	w.strip()
+func (w *objectWriter) WriteHeader(code int) {
+	w.fix()
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *partialWriter) Write(p []byte) (int, error) {
-	w.strip()
+func (w *objectWriter) Write(p []byte) (int, error) {
+	w.fix()
 	return w.ResponseWriter.Write(p)
 }
 
@@ -314,7 +441,7 @@ func (s *S3) acquire(ref objectRef) *keySlot {
 	s.mu.Unlock()
 	slot.sem <- struct{}{}
 	s.mu.Lock()
-	slot.held, slot.created = true, nil
+	slot.held, slot.created, slot.etag = true, nil, ""
 	s.mu.Unlock()
 	return slot
 }
@@ -324,7 +451,7 @@ func (s *S3) acquire(ref objectRef) *keySlot {
 func (s *S3) release(ref objectRef, slot *keySlot) []objectCreated {
 	s.mu.Lock()
 	created := slot.created
-	slot.held, slot.created = false, nil
+	slot.held, slot.created, slot.etag = false, nil, ""
 	slot.waiters--
 	if slot.waiters == 0 {
 		delete(s.slots, ref)
@@ -388,7 +515,7 @@ type triggering struct {
 }
 
 func (t *triggering) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	res, info, err := t.diskStore.put(bucket, key, meta, input, size, conditions)
+	res, info, err := t.diskStore.put(bucket, key, meta, input, size, conditions, t.s.pendingETag(objectRef{bucket, key}))
 	if err != nil {
 		return res, err
 	}

@@ -31,6 +31,7 @@ type s3Fixture struct {
 	srv    *httptest.Server
 	client *s3.Client
 	launch *fakeLauncher
+	dir    string // the data folder
 }
 
 func newS3Fixture(t *testing.T, dir string, jobs catalog, launch *fakeLauncher, attempts int) *s3Fixture {
@@ -44,7 +45,7 @@ func newS3Fixture(t *testing.T, dir string, jobs catalog, launch *fakeLauncher, 
 		srv.Close()
 		e.Close()
 	})
-	return &s3Fixture{s3: e, srv: srv, client: newS3Client(srv.URL, attempts), launch: launch}
+	return &s3Fixture{s3: e, srv: srv, client: newS3Client(srv.URL, attempts), launch: launch, dir: dir}
 }
 
 func (f *s3Fixture) put(bucket, key, body string) error {

@@ -13,10 +13,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +68,78 @@ type objectInfo struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// Sequencer orders the writes of the store (upper-case hex, fixed width).
 	Sequencer string `json:"sequencer,omitempty"`
+	// ETag, when set, is the object's ETag as S3 gives it (quoted) where
+	// it is not the MD5 of its bytes: that of a multipart upload,
+	// "<MD5 of the parts' MD5s>-<number of parts>".
+	ETag string `json:"etag,omitempty"`
 }
+
+// etag is the object's ETag, quoted.
+func (o *objectInfo) etag() string {
+	if o.ETag != "" {
+		return o.ETag
+	}
+	return gofakes3.FormatETag(o.MD5)
+}
+
+// object describes the object to gofakes3: its metadata is what S3 keeps
+// of an upload, and carries the ETag when it is not the MD5 (see
+// etagHeader).
+func (o *objectInfo) object(key string) *gofakes3.Object {
+	meta := keptMetadata(o.Metadata)
+	if o.ETag != "" {
+		meta[etagHeader] = o.ETag
+	}
+	return &gofakes3.Object{Name: key, Metadata: meta, Size: o.Size, Hash: o.MD5}
+}
+
+// etagHeader carries an object's ETag from the store to the answer of a
+// GET or HEAD when it is not the MD5 of the object (which gofakes3
+// answers, hex-encoding Object.Hash): the S3 endpoint puts it in ETag.
+const etagHeader = "X-Longshore-Etag"
+
+// storedHeaders are the standard headers of an upload that S3 keeps with
+// the object and sends back with it; besides them, only user metadata
+// (x-amz-meta-*) is kept. Last-Modified is gofakes3's own.
+var storedHeaders = []string{
+	"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Type", "Expires", "Last-Modified",
+}
+
+// tunnelPrefix carries the standard headers gofakes3 does not keep
+// (Cache-Control, Content-Language, Expires) through it: it keeps every
+// X-Amz-* header of an upload. The S3 endpoint copies them under this
+// prefix, and keptMetadata takes them back out.
+const tunnelPrefix = "X-Amz-Longshore-Object-"
+
+// tunnelled are the headers carried under tunnelPrefix.
+var tunnelled = []string{"Cache-Control", "Content-Language", "Expires"}
+
+// keptMetadata is what S3 keeps of an upload's headers: its user metadata
+// (x-amz-meta-*, under canonical names; they are sent back in lower case)
+// and storedHeaders. Headers of the request itself — X-Amz-Date,
+// X-Amz-Content-Sha256, X-Amz-Security-Token, checksums, the ACL — are
+// dropped: gofakes3 hands every X-Amz-* header over, and objects stored
+// by earlier versions kept them.
+func keptMetadata(meta map[string]string) map[string]string {
+	out := make(map[string]string, len(meta))
+	// Sorted, so that of two spellings of one name the same one wins.
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		name := http.CanonicalHeaderKey(k)
+		if std, ok := strings.CutPrefix(name, tunnelPrefix); ok {
+			if !slices.Contains(tunnelled, std) {
+				continue
+			}
+			name = std
+		} else if user, ok := strings.CutPrefix(name, userMetaPrefix); !(ok && user != "") && !slices.Contains(storedHeaders, name) {
+			continue
+		}
+		out[name] = meta[k]
+	}
+	return out
+}
+
+// userMetaPrefix starts the (canonical) name of every user metadata header.
+const userMetaPrefix = "X-Amz-Meta-"
 
 type bucketFile struct {
 	Created time.Time `json:"created"`
@@ -321,7 +394,7 @@ func (s *diskStore) ListBucket(name string, prefix *gofakes3.Prefix, page gofake
 			out.Add(&gofakes3.Content{
 				Key:          key,
 				LastModified: gofakes3.NewContentTime(o.Modified),
-				ETag:         gofakes3.FormatETag(o.MD5),
+				ETag:         o.etag(),
 				Size:         o.Size,
 			})
 			out.NextMarker = key
@@ -332,6 +405,18 @@ func (s *diskStore) ListBucket(name string, prefix *gofakes3.Prefix, page gofake
 		out.NextMarker = ""
 	}
 	return out, nil
+}
+
+// describe returns a copy of an object's description.
+func (s *diskStore) describe(bucket, key string) (objectInfo, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if b, ok := s.buckets[bucket]; ok {
+		if o, ok := b.objects[key]; ok {
+			return *o, true
+		}
+	}
+	return objectInfo{}, false
 }
 
 // lookup finds an object and opens its file under the read lock, so the
@@ -368,14 +453,10 @@ func (s *diskStore) GetObject(bucket, key string, rangeRequest *gofakes3.ObjectR
 	if rnge != nil {
 		start, length = rnge.Start, rnge.Length
 	}
-	return &gofakes3.Object{
-		Name:     key,
-		Metadata: maps.Clone(info.Metadata),
-		Size:     info.Size,
-		Contents: sectionCloser{io.NewSectionReader(f, start, length), f},
-		Hash:     info.MD5,
-		Range:    rnge,
-	}, nil
+	obj := info.object(key)
+	obj.Contents = sectionCloser{io.NewSectionReader(f, start, length), f}
+	obj.Range = rnge
+	return obj, nil
 }
 
 type sectionCloser struct {
@@ -391,13 +472,9 @@ func (s *diskStore) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 		return nil, err
 	}
 	f.Close()
-	return &gofakes3.Object{
-		Name:     key,
-		Metadata: maps.Clone(info.Metadata),
-		Size:     info.Size,
-		Contents: io.NopCloser(bytes.NewReader(nil)),
-		Hash:     info.MD5,
-	}, nil
+	obj := info.object(key)
+	obj.Contents = io.NopCloser(bytes.NewReader(nil))
+	return obj, nil
 }
 
 func (s *diskStore) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
@@ -444,12 +521,14 @@ func (s *diskStore) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDe
 // reads input to its end, so that gofakes3's Content-MD5 check (done at
 // EOF) runs before anything is stored.
 func (s *diskStore) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	res, _, err := s.put(bucket, key, meta, input, size, conditions)
+	res, _, err := s.put(bucket, key, meta, input, size, conditions, "")
 	return res, err
 }
 
-// put stores an object and returns its description.
-func (s *diskStore) put(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, *objectInfo, error) {
+// put stores an object and returns its description. Of meta it keeps
+// what S3 keeps (keptMetadata); etag is the object's ETag when it is not
+// the MD5 of its bytes (a multipart upload's), else "".
+func (s *diskStore) put(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions, etag string) (gofakes3.PutObjectResult, *objectInfo, error) {
 	var res gofakes3.PutObjectResult
 	if ok, _ := s.BucketExists(bucket); !ok {
 		return res, nil, gofakes3.BucketNotFound(bucket)
@@ -474,7 +553,7 @@ func (s *diskStore) put(bucket, key string, meta map[string]string, input io.Rea
 		return res, nil, gofakes3.ErrIncompleteBody
 	}
 	now := s.now()
-	info := &objectInfo{Key: key, Size: n, MD5: sum.Sum(nil), Modified: now, Metadata: meta, Sequencer: s.seq.next(now)}
+	info := &objectInfo{Key: key, Size: n, MD5: sum.Sum(nil), Modified: now, Metadata: keptMetadata(meta), Sequencer: s.seq.next(now), ETag: etag}
 	if err := writeInfo(tmp, info); err != nil {
 		return res, nil, fmt.Errorf("put object %s/%s: %w", bucket, key, err)
 	}
@@ -495,6 +574,13 @@ func (s *diskStore) put(bucket, key string, meta map[string]string, input io.Rea
 		cur := &gofakes3.ConditionalObjectInfo{}
 		if o, ok := b.objects[key]; ok {
 			cur.Exists, cur.Hash = true, o.MD5
+			if c := *conditions; c.IfMatch != nil && o.ETag != "" && strings.Trim(*c.IfMatch, `"`) == strings.Trim(o.ETag, `"`) {
+				// gofakes3 compares with the MD5: a multipart ETag that
+				// matches is that MD5.
+				md5Hex := hex.EncodeToString(o.MD5)
+				c.IfMatch = &md5Hex
+				conditions = &c
+			}
 		}
 		if err := gofakes3.CheckPutConditions(conditions, cur); err != nil {
 			return res, nil, err
@@ -534,7 +620,8 @@ func (s *diskStore) copy(srcBucket, srcKey, dstBucket, dstKey string, meta map[s
 		return gofakes3.CopyObjectResult{}, nil, err
 	}
 	defer src.Contents.Close()
-	_, info, err := s.put(dstBucket, dstKey, meta, src.Contents, src.Size, nil)
+	// A copy is made in one piece: its ETag is the MD5 of its bytes.
+	_, info, err := s.put(dstBucket, dstKey, meta, src.Contents, src.Size, nil, "")
 	if err != nil {
 		return gofakes3.CopyObjectResult{}, nil, err
 	}
