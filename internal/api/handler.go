@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +78,8 @@ type handler struct {
 
 // NewHandler serves the API:
 //
-//	POST /2015-03-31/functions/launcher/invocations  Lambda Invoke of the launcher (RunRequest)
+//	POST /2015-03-31/functions/launcher/invocations  Lambda Invoke of the launcher (RunRequest), by
+//	                                                 name, ARN or partial ARN (FunctionName)
 //	POST /v1/runs                                    start a run (RunRequest)
 //	GET  /v1/runs?job=&status=&limit=&cursor=        list runs, newest first
 //	GET  /v1/runs/{id}                               one run
@@ -151,10 +153,16 @@ func (h *handler) start(w http.ResponseWriter, r *http.Request) {
 // the function come back as Lambda reports them (200 with
 // X-Amz-Function-Error), so the SDK's Invoke behaves as against AWS.
 func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
+	given := r.PathValue("name")
+	name, err := FunctionName(given)
+	if err != nil {
+		w.Header().Set("X-Amzn-ErrorType", "InvalidParameterValueException")
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"Type": "User", "Message": err.Error()})
+		return
+	}
 	if name != launcherName && name != "longshore-"+launcherName {
 		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
-		WriteJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "Message": fmt.Sprintf("Function not found: %s (the local engine serves %q)", name, launcherName)})
+		WriteJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "Message": fmt.Sprintf("Function not found: %s (the local engine serves %q)", given, launcherName)})
 		return
 	}
 	req, err := decodeRunRequest(w, r)
@@ -182,6 +190,46 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Amz-Function-Error", "Unhandled")
 	WriteJSON(w, http.StatusOK, map[string]string{"errorType": errorType(err), "errorMessage": err.Error()})
+}
+
+var (
+	functionNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,140}$`)
+	qualifierRe    = regexp.MustCompile(`^(\$LATEST|[a-zA-Z0-9_-]{1,128})$`)
+	accountRe      = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// FunctionName takes the function's name out of what Lambda's Invoke takes
+// as FunctionName: a name ("launcher"), a full ARN
+// ("arn:aws:lambda:us-east-1:123456789012:function:launcher") or a partial
+// ARN ("123456789012:function:launcher"), each optionally followed by
+// ":" and a version or alias, which the local engine (one version of one
+// function) accepts and ignores. The region and account of an ARN are not
+// checked against anything.
+func FunctionName(s string) (string, error) {
+	parts := strings.Split(s, ":")
+	var name string
+	var rest []string
+	switch {
+	case parts[0] == "arn":
+		if len(parts) < 7 || !strings.HasPrefix(parts[1], "aws") || parts[2] != "lambda" || parts[3] == "" ||
+			!accountRe.MatchString(parts[4]) || parts[5] != "function" {
+			return "", fmt.Errorf("%q is not the ARN of a Lambda function: arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]", s)
+		}
+		name, rest = parts[6], parts[7:]
+	case len(parts) >= 3 && accountRe.MatchString(parts[0]) && parts[1] == "function":
+		name, rest = parts[2], parts[3:]
+	default:
+		name, rest = parts[0], parts[1:]
+	}
+	switch {
+	case !functionNameRe.MatchString(name):
+		return "", fmt.Errorf("%q does not name a function: give its name, ARN or partial ARN (ACCOUNT:function:NAME)", s)
+	case len(rest) > 1:
+		return "", fmt.Errorf("%q has more than one qualifier: NAME[:VERSION_OR_ALIAS]", s)
+	case len(rest) == 1 && !qualifierRe.MatchString(rest[0]):
+		return "", fmt.Errorf("%q has an invalid qualifier %q: use $LATEST, a version or an alias", s, rest[0])
+	}
+	return name, nil
 }
 
 func (h *handler) launch(ctx context.Context, req RunRequest, caller string) (RunResponse, error) {
