@@ -17,6 +17,12 @@ const (
 	DefaultConcurrency = ConcurrencyAllow
 	// DefaultCapacity runs on Fargate on-demand capacity.
 	DefaultCapacity = CapacityOnDemand
+	// DefaultArchitecture builds images for and runs tasks on x86_64.
+	DefaultArchitecture = ArchitectureX86_64
+	// DefaultStorage is Fargate's ephemeral storage in GiB when a task sets
+	// none. A job that writes it is stored with Storage 0 (unset): ECS
+	// refuses an ephemeralStorage below MinStorage.
+	DefaultStorage = 20
 	// EssentialContainer is the name of the job's container in its task.
 	EssentialContainer = "app"
 )
@@ -57,9 +63,21 @@ func applyDefaults(s *Spec, folder string, given func(path string) bool) {
 	if s.Capacity == "" {
 		s.Capacity = DefaultCapacity
 	}
+	if s.Architecture == "" {
+		s.Architecture = DefaultArchitecture
+	}
 	for i := range s.Triggers {
 		if s.Triggers[i].SQS != nil && s.Triggers[i].SQS.Queue == "" {
 			s.Triggers[i].SQS.Queue = s.Name
 		}
+	}
+}
+
+// settleDefaults runs once the job is valid: a value that means the
+// default is stored as unset, so that every host reads one form. A storage
+// of DefaultStorage GiB becomes 0.
+func settleDefaults(s *Spec) {
+	if s.Storage == DefaultStorage {
+		s.Storage = 0
 	}
 }

@@ -26,13 +26,21 @@ func FuzzParse(f *testing.F) {
 		"secrets: {A: 'secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf:key'}\n",
 		"a: &x [*x]\n", "retries: {attempts: 99999999999999999999}\n", "timeout: 9999999999h\n", "- just\n- a list\n",
 		"triggers: [invoke, sqs, s3, {s3: {prefix: a/}}]\nlocal: {command: [x], dir: ../..}\n", "\t\x00\xff",
+		"image: {uri: busybox}\narchitecture: arm64\nstorage: 20\ncapacity: spot\n",
+		"image: {uri: busybox}\npermissions: [{actions: ['s3:Get*', '*'], resources: ['*', 'arn:aws:s3:::b/*']}, {}]\n",
+		"image: {uri: busybox}\nmanagedPolicies: ['arn:aws:iam::aws:policy/x']\ntaskRole: 'arn:aws:iam::111122223333:role/r'\n",
+		"image: {uri: busybox}\nnetwork: {subnets: [subnet-0123abcd, subnet-0123abcd], securityGroups: [sg-1], assignPublicIp: yes}\n",
+		"image: {uri: busybox}\ntags: {'aws:x': y, \"a\\nb\": c, '': '', longshore:job: x, team: \"v\\u2028\"}\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		spec, err := job.Parse(data, "fuzz", "jobs/fuzz/job.yaml")
 		if err == nil {
-			if spec == nil || spec.Name != "fuzz" || !job.ValidSize(spec.CPU, spec.Memory) {
+			if spec == nil || spec.Name != "fuzz" || !job.ValidSize(spec.CPU, spec.Memory) ||
+				spec.Architecture != job.ArchitectureX86_64 && spec.Architecture != job.ArchitectureARM64 ||
+				spec.Storage != 0 && (spec.Storage < job.MinStorage || spec.Storage > job.MaxStorage) ||
+				spec.TaskRole != "" && len(spec.Permissions)+len(spec.ManagedPolicies) > 0 {
 				t.Fatalf("accepted spec %+v", spec)
 			}
 			return

@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,15 @@ func TestDefaultsAreAppliedInOnePlace(t *testing.T) {
 	}
 	if s.Concurrency != job.ConcurrencyAllow || s.Capacity != job.CapacityOnDemand {
 		t.Errorf("concurrency %q capacity %q", s.Concurrency, s.Capacity)
+	}
+	if s.Architecture != job.ArchitectureX86_64 || s.Storage != 0 {
+		t.Errorf("architecture %q storage %d, want x86_64 and 0 (Fargate's default)", s.Architecture, s.Storage)
+	}
+	if s.Permissions != nil || s.ManagedPolicies != nil || s.TaskRole != "" || !s.Network.IsZero() || s.Tags != nil {
+		t.Errorf("permissions %v policies %v role %q network %+v tags %v, want none", s.Permissions, s.ManagedPolicies, s.TaskRole, s.Network, s.Tags)
+	}
+	if w := cat.Warnings(); len(w) != 0 {
+		t.Errorf("warnings = %v, want none", w)
 	}
 	if s.Path != "jobs/hello/job.yaml" {
 		t.Errorf("path = %q", s.Path)
@@ -154,7 +164,15 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		{
 			"a misspelt field is unknown, with the field it most likely meant",
 			map[string]string{"a/job.yaml": minimal + "comand: [x]\n"},
-			[]string{`jobs/a/job.yaml: comand: line 3: unknown field; did you mean "command"? (allowed: name, description, image, command, cpu, memory, environment, secrets, timeout, retries, concurrency, capacity, triggers, local)`},
+			[]string{`jobs/a/job.yaml: comand: line 3: unknown field; did you mean "command"? (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, permissions, managedPolicies, taskRole, network, tags, triggers, local)`},
+		},
+		{
+			"a field name that does not print is quoted in the path",
+			map[string]string{"a/job.yaml": minimal + "\"x\\ny\": 1\nenvironment: {\"A\\tB\": x}\n"},
+			[]string{
+				`jobs/a/job.yaml: "x\ny": line 3: unknown field (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, permissions, managedPolicies, taskRole, network, tags, triggers, local)`,
+				`jobs/a/job.yaml: environment."A\tB": "A\tB" is not a variable name: use letters, digits and _, not starting with a digit`,
+			},
 		},
 		{
 			"an unknown field inside a nested mapping names its path",
@@ -409,6 +427,219 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 			[]string{`jobs/b/job.yaml: triggers[0].sqs.queue: queue "q" is also read by job a: each message would start only one of them; give each job its own queue`},
 		},
 		{
+			"an unknown architecture names both",
+			map[string]string{"a/job.yaml": minimal + "architecture: sparc\n"},
+			[]string{`jobs/a/job.yaml: architecture: "sparc" is not an architecture: write x86_64 or arm64`},
+		},
+		{
+			"another name of an architecture says how it is written",
+			map[string]string{"a/job.yaml": minimal + "architecture: amd64\n"},
+			[]string{`jobs/a/job.yaml: architecture: "amd64" is not an architecture: write x86_64 or arm64 (amd64 is written x86_64)`},
+		},
+		{
+			"arm64 on Fargate Spot is refused",
+			map[string]string{"a/job.yaml": minimal + "architecture: arm64\ncapacity: spot\n"},
+			[]string{`jobs/a/job.yaml: architecture: arm64 cannot run on capacity spot: Fargate Spot runs x86_64 only: use capacity on-demand or architecture x86_64`},
+		},
+		{
+			"arm64 on Spot with an on-demand fallback is refused too",
+			map[string]string{"a/job.yaml": minimal + "architecture: arm64\ncapacity: spot-then-on-demand\n"},
+			[]string{`jobs/a/job.yaml: architecture: arm64 cannot run on capacity spot-then-on-demand: Fargate Spot runs x86_64 only: use capacity on-demand or architecture x86_64`},
+		},
+		{
+			"a storage below Fargate's range gives the range",
+			map[string]string{"a/job.yaml": minimal + "storage: 10\n"},
+			[]string{`jobs/a/job.yaml: storage: 10 GiB is out of range: use 21 to 200, or leave storage out for Fargate's default of 20 GiB`},
+		},
+		{
+			"a storage above Fargate's range gives the range",
+			map[string]string{"a/job.yaml": minimal + "storage: 201\n"},
+			[]string{`jobs/a/job.yaml: storage: 201 GiB is out of range: use 21 to 200, or leave storage out for Fargate's default of 20 GiB`},
+		},
+		{
+			"a storage of zero written out is refused, not read as the default",
+			map[string]string{"a/job.yaml": minimal + "storage: 0\n"},
+			[]string{`jobs/a/job.yaml: storage: 0 GiB is out of range: use 21 to 200, or leave storage out for Fargate's default of 20 GiB`},
+		},
+		{
+			"a storage that is not a number says so",
+			map[string]string{"a/job.yaml": minimal + "storage: 50GiB\n"},
+			[]string{`jobs/a/job.yaml: storage: line 3: must be a whole number, not "50GiB"`},
+		},
+		{
+			"a permission without actions or resources lists what it needs",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n  - {}\n"},
+			[]string{
+				`jobs/a/job.yaml: permissions[0].actions: is empty: list at least one action, such as s3:GetObject`,
+				`jobs/a/job.yaml: permissions[0].resources: is empty: list at least one resource ARN, such as arn:aws:s3:::my-bucket/*, or "*"`,
+			},
+		},
+		{
+			"an action that is not service:Action is refused with the syntax",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n  - actions: [s3:GetObject, GetObject, 'S3:GetObject', 's3:Get-Object']\n    resources: ['arn:aws:s3:::b/*']\n"},
+			[]string{
+				`jobs/a/job.yaml: permissions[0].actions[1]: "GetObject" is not an IAM action: write service:Action, such as s3:GetObject, s3:Get* or dynamodb:*`,
+				`jobs/a/job.yaml: permissions[0].actions[2]: "S3:GetObject" is not an IAM action: write service:Action, such as s3:GetObject, s3:Get* or dynamodb:*`,
+				`jobs/a/job.yaml: permissions[0].actions[3]: "s3:Get-Object" is not an IAM action: write service:Action, such as s3:GetObject, s3:Get* or dynamodb:*`,
+			},
+		},
+		{
+			"an action of every service is refused",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n  - actions: ['*']\n    resources: ['arn:aws:s3:::b']\n"},
+			[]string{`jobs/a/job.yaml: permissions[0].actions[0]: "*" would allow every action of every service: name the service, such as s3:* or s3:GetObject`},
+		},
+		{
+			"a resource that is not an ARN is refused with the ARN's parts",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n  - actions: [s3:GetObject]\n    resources: [my-bucket, 'arn:aws:s3:::', 'arn:aws-eu:s3:::b', 'arn:aws:dynamodb:eu-west-1:1234:table/t']\n"},
+			[]string{
+				`jobs/a/job.yaml: permissions[0].resources[0]: "my-bucket" is not a resource: write "*" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (PARTITION aws, aws-cn or aws-us-gov; REGION and ACCOUNT may be empty or *; ACCOUNT is 12 digits), such as arn:aws:s3:::my-bucket/*`,
+				`jobs/a/job.yaml: permissions[0].resources[1]: "arn:aws:s3:::" is not a resource: write "*" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (PARTITION aws, aws-cn or aws-us-gov; REGION and ACCOUNT may be empty or *; ACCOUNT is 12 digits), such as arn:aws:s3:::my-bucket/*`,
+				`jobs/a/job.yaml: permissions[0].resources[2]: "arn:aws-eu:s3:::b" is not a resource: write "*" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (PARTITION aws, aws-cn or aws-us-gov; REGION and ACCOUNT may be empty or *; ACCOUNT is 12 digits), such as arn:aws:s3:::my-bucket/*`,
+				`jobs/a/job.yaml: permissions[0].resources[3]: "arn:aws:dynamodb:eu-west-1:1234:table/t" is not a resource: write "*" or an ARN arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (PARTITION aws, aws-cn or aws-us-gov; REGION and ACCOUNT may be empty or *; ACCOUNT is 12 digits), such as arn:aws:s3:::my-bucket/*`,
+			},
+		},
+		{
+			"a misspelt field of a permission is unknown, with the one it meant",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n  - action: [s3:GetObject]\n    resources: ['arn:aws:s3:::b/*']\n"},
+			[]string{
+				`jobs/a/job.yaml: permissions[0].action: line 4: unknown field; did you mean "actions"? (allowed: actions, resources)`,
+				`jobs/a/job.yaml: permissions[0].actions: is empty: list at least one action, such as s3:GetObject`,
+			},
+		},
+		{
+			"more permission statements than allowed are refused",
+			map[string]string{"a/job.yaml": minimal + "permissions:\n" + strings.Repeat("  - {actions: [s3:GetObject], resources: ['arn:aws:s3:::b/*']}\n", 21)},
+			[]string{`jobs/a/job.yaml: permissions: 21 statements are too many: use at most 20 (merge statements on the same resources, or attach managedPolicies)`},
+		},
+		{
+			"a managed policy that is not a policy ARN is refused",
+			map[string]string{"a/job.yaml": minimal + "managedPolicies: [AmazonS3ReadOnlyAccess, 'arn:aws:iam::aws:role/x', 'arn:aws:iam::12345:policy/x']\n"},
+			[]string{
+				`jobs/a/job.yaml: managedPolicies[0]: "AmazonS3ReadOnlyAccess" is not an IAM managed policy ARN: write arn:aws:iam::aws:policy/NAME (AWS managed) or arn:aws:iam::ACCOUNT:policy/NAME (ACCOUNT is 12 digits)`,
+				`jobs/a/job.yaml: managedPolicies[1]: "arn:aws:iam::aws:role/x" is not an IAM managed policy ARN: write arn:aws:iam::aws:policy/NAME (AWS managed) or arn:aws:iam::ACCOUNT:policy/NAME (ACCOUNT is 12 digits)`,
+				`jobs/a/job.yaml: managedPolicies[2]: "arn:aws:iam::12345:policy/x" is not an IAM managed policy ARN: write arn:aws:iam::aws:policy/NAME (AWS managed) or arn:aws:iam::ACCOUNT:policy/NAME (ACCOUNT is 12 digits)`,
+			},
+		},
+		{
+			"a managed policy listed twice is refused",
+			map[string]string{"a/job.yaml": minimal + "managedPolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']\n"},
+			[]string{`jobs/a/job.yaml: managedPolicies[1]: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" repeats managedPolicies[0]: remove one`},
+		},
+		{
+			"more managed policies than IAM attaches are refused",
+			map[string]string{"a/job.yaml": minimal + "managedPolicies:\n" + policies(11)},
+			[]string{`jobs/a/job.yaml: managedPolicies: 11 policies are too many: IAM attaches at most 10 managed policies to a role`},
+		},
+		{
+			"a task role that is not a role ARN is refused",
+			map[string]string{"a/job.yaml": minimal + "taskRole: report-role\n"},
+			[]string{`jobs/a/job.yaml: taskRole: "report-role" is not an IAM role ARN: write arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:role/PATH/NAME (ACCOUNT is 12 digits)`},
+		},
+		{
+			"a task role of AWS's own account is refused",
+			map[string]string{"a/job.yaml": minimal + "taskRole: 'arn:aws:iam::aws:role/x'\n"},
+			[]string{`jobs/a/job.yaml: taskRole: "arn:aws:iam::aws:role/x" is not an IAM role ARN: write arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:role/PATH/NAME (ACCOUNT is 12 digits)`},
+		},
+		{
+			"a task role with permissions is refused once",
+			map[string]string{"a/job.yaml": minimal + "taskRole: 'arn:aws:iam::111122223333:role/report'\npermissions: [{actions: [s3:GetObject], resources: ['arn:aws:s3:::b/*']}]\nmanagedPolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']\n"},
+			[]string{`jobs/a/job.yaml: taskRole: use taskRole for an existing role, or permissions/managedPolicies for a role Longshore creates, not both`},
+		},
+		{
+			"a task role with managed policies is refused",
+			map[string]string{"a/job.yaml": minimal + "taskRole: 'arn:aws:iam::111122223333:role/report'\nmanagedPolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']\n"},
+			[]string{`jobs/a/job.yaml: taskRole: use taskRole for an existing role, or permissions/managedPolicies for a role Longshore creates, not both`},
+		},
+		{
+			"a subnet that is not a subnet ID is refused with the form",
+			map[string]string{"a/job.yaml": minimal + "network:\n  subnets: [subnet-0123abcd, subnet-123, private-a, subnet-0123456789ABCDEF0]\n"},
+			[]string{
+				`jobs/a/job.yaml: network.subnets[1]: "subnet-123" is not a subnet ID: write subnet- and 8 or 17 hex digits, such as subnet-0123456789abcdef0`,
+				`jobs/a/job.yaml: network.subnets[2]: "private-a" is not a subnet ID: write subnet- and 8 or 17 hex digits, such as subnet-0123456789abcdef0`,
+				`jobs/a/job.yaml: network.subnets[3]: "subnet-0123456789ABCDEF0" is not a subnet ID: write subnet- and 8 or 17 hex digits, such as subnet-0123456789abcdef0`,
+			},
+		},
+		{
+			"a subnet listed twice is refused",
+			map[string]string{"a/job.yaml": minimal + "network:\n  subnets: [subnet-0123abcd, subnet-0123abce, subnet-0123abcd]\n"},
+			[]string{`jobs/a/job.yaml: network.subnets[2]: "subnet-0123abcd" repeats network.subnets[0]: remove one`},
+		},
+		{
+			"more subnets than a task takes are refused",
+			map[string]string{"a/job.yaml": minimal + "network:\n  subnets: [" + ids("subnet", 17) + "]\n"},
+			[]string{`jobs/a/job.yaml: network.subnets: 17 subnets are too many: a Fargate task takes at most 16`},
+		},
+		{
+			"a security group that is not a group ID is refused with the form",
+			map[string]string{"a/job.yaml": minimal + "network:\n  securityGroups: [sg-0123456789abcdef0, default]\n"},
+			[]string{`jobs/a/job.yaml: network.securityGroups[1]: "default" is not a security group ID: write sg- and 8 or 17 hex digits, such as sg-0123456789abcdef0`},
+		},
+		{
+			"a security group listed twice is refused",
+			map[string]string{"a/job.yaml": minimal + "network:\n  securityGroups: [sg-0123abcd, sg-0123abcd]\n"},
+			[]string{`jobs/a/job.yaml: network.securityGroups[1]: "sg-0123abcd" repeats network.securityGroups[0]: remove one`},
+		},
+		{
+			"more security groups than a task takes are refused",
+			map[string]string{"a/job.yaml": minimal + "network:\n  securityGroups: [" + ids("sg", 6) + "]\n"},
+			[]string{`jobs/a/job.yaml: network.securityGroups: 6 security groups are too many: a Fargate task takes at most 5`},
+		},
+		{
+			"a public IP that is not true or false is refused",
+			map[string]string{"a/job.yaml": minimal + "network:\n  assignPublicIp: yes\n"},
+			[]string{`jobs/a/job.yaml: network.assignPublicIp: line 4: must be true or false, not "yes"`},
+		},
+		{
+			"a misspelt network field is unknown, with the one it meant",
+			map[string]string{"a/job.yaml": minimal + "network:\n  subnet: [subnet-0123abcd]\n"},
+			[]string{`jobs/a/job.yaml: network.subnet: line 4: unknown field; did you mean "subnets"? (allowed: subnets, securityGroups, assignPublicIp)`},
+		},
+		{
+			"a tag key AWS reserves is refused",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  aws:cloudformation:stack-name: x\n"},
+			[]string{`jobs/a/job.yaml: tags.aws:cloudformation:stack-name: keys starting with aws: are reserved by AWS: choose another key`},
+		},
+		{
+			"a tag key of Longshore's own is refused",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  longshore:job: other\n"},
+			[]string{`jobs/a/job.yaml: tags.longshore:job: keys starting with longshore: are Longshore's own (it sets longshore:job, longshore:run and more): choose another key`},
+		},
+		{
+			"a tag key with characters AWS refuses is quoted",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  team#1: x\n"},
+			[]string{`jobs/a/job.yaml: tags: key "team#1" has characters AWS tags do not allow: use letters, digits, spaces and _ . : / = + - @`},
+		},
+		{
+			"an empty tag key is refused",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  '': x\n"},
+			[]string{`jobs/a/job.yaml: tags: a key is empty: use 1 to 128 characters`},
+		},
+		{
+			"a tag key too long gives the limit",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  " + strings.Repeat("k", 129) + ": x\n"},
+			[]string{`jobs/a/job.yaml: tags.` + strings.Repeat("k", 129) + `: the key is 129 characters long: use 1 to 128`},
+		},
+		{
+			"a tag value with characters AWS refuses is quoted",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  team: 'data & reporting'\n"},
+			[]string{`jobs/a/job.yaml: tags.team: the value "data & reporting" has characters AWS tags do not allow: use letters, digits, spaces and _ . : / = + - @`},
+		},
+		{
+			"a tag value too long gives the limit",
+			map[string]string{"a/job.yaml": minimal + "tags:\n  team: " + strings.Repeat("v", 257) + "\n"},
+			[]string{`jobs/a/job.yaml: tags.team: the value is 257 characters long: use at most 256`},
+		},
+		{
+			"more tags than leave room for Longshore's are refused",
+			map[string]string{"a/job.yaml": minimal + "tags:\n" + tags(46)},
+			[]string{`jobs/a/job.yaml: tags: 46 tags are too many: use at most 45 (ECS allows 50 a resource, and Longshore adds its own)`},
+		},
+		{
+			"tags that are a list say they are a mapping",
+			map[string]string{"a/job.yaml": minimal + "tags: [team]\n"},
+			[]string{`jobs/a/job.yaml: tags: line 3: must be a mapping of NAME: value`},
+		},
+		{
 			"a job file named job.yml is pointed out",
 			map[string]string{"a/job.yml": minimal},
 			[]string{`jobs/a/job.yml: job files are named job.yaml: rename it`},
@@ -494,4 +725,31 @@ func TestMatchS3TakesTheJobsWhosePrefixAndSuffixBothMatch(t *testing.T) {
 			t.Errorf("key %q: %v, want %s", tt.key, got, tt.want)
 		}
 	}
+}
+
+// policies writes n managed policy ARNs as a YAML list.
+func policies(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  - arn:aws:iam::111122223333:policy/p%d\n", i)
+	}
+	return b.String()
+}
+
+// ids writes n distinct IDs such as subnet-00000000, comma-separated.
+func ids(prefix string, n int) string {
+	out := make([]string, n)
+	for i := range n {
+		out[i] = fmt.Sprintf("%s-%08x", prefix, i)
+	}
+	return strings.Join(out, ", ")
+}
+
+// tags writes n distinct tags as a YAML mapping.
+func tags(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  t%d: v\n", i)
+	}
+	return b.String()
 }

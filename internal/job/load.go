@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
@@ -25,8 +27,9 @@ const MaxFileSize = 256 << 10
 
 // Catalog is every job of a jobs folder, validated and with defaults applied.
 type Catalog struct {
-	jobs   []*Spec
-	byName map[string]*Spec
+	jobs     []*Spec
+	byName   map[string]*Spec
+	warnings []Problem
 }
 
 // Jobs returns the jobs sorted by name.
@@ -38,12 +41,23 @@ func (c *Catalog) Get(name string) (*Spec, bool) {
 	return s, ok
 }
 
+// Warnings returns what is allowed but probably unwise, such as a
+// permission on every resource ("*"), in file order: the same file, field
+// and message as a Problem. They do not stop the catalog loading.
+func (c *Catalog) Warnings() []Problem { return c.warnings }
+
 // Options change how a catalog is loaded.
 type Options struct {
 	// SkipFiles skips the checks of files beside job.yaml (the image build
 	// context, the local working directory): for catalogs embedded in a
 	// binary, which carry the job files only.
 	SkipFiles bool
+	// Now, when set, is the current time: a one-time schedule at(...) at or
+	// before it is a problem, since it would never fire. Leave it nil where
+	// a catalog is read long after it was checked (the functions load the
+	// deployed catalog at cold start), so that time passing cannot make it
+	// fail.
+	Now func() time.Time
 }
 
 // Load reads every jobs/<name>/job.yaml below root in fsys. Paths in
@@ -55,7 +69,7 @@ func Load(fsys fs.FS, display string, opts Options) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read jobs folder %s: %w", display, err)
 	}
-	var all []Problem
+	var all, warnings []Problem
 	var specs []*Spec
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
@@ -71,17 +85,18 @@ func Load(fsys fs.FS, display string, opts Options) (*Catalog, error) {
 			}
 			continue
 		}
-		spec, ps := loadFile(fsys, folder, shown, opts)
+		spec, ps, ws := loadFile(fsys, folder, shown, opts)
 		all = append(all, ps...)
+		warnings = append(warnings, ws...)
 		if spec != nil {
 			specs = append(specs, spec)
 		}
 	}
 	all = append(all, checkCatalog(specs)...)
 	if len(all) > 0 {
-		return nil, &ProblemsError{Problems: all}
+		return nil, &ProblemsError{Problems: all, Warnings: warnings}
 	}
-	c := &Catalog{byName: make(map[string]*Spec, len(specs))}
+	c := &Catalog{byName: make(map[string]*Spec, len(specs)), warnings: warnings}
 	for _, s := range specs {
 		c.byName[s.Name] = s
 		c.jobs = append(c.jobs, s)
@@ -93,50 +108,59 @@ func Load(fsys fs.FS, display string, opts Options) (*Catalog, error) {
 // Parse reads one job file's content as if it were jobs/<folder>/job.yaml,
 // applies the defaults and validates it alone. Files beside it are not checked.
 func Parse(data []byte, folder, shown string) (*Spec, error) {
-	spec, ps := parse(data, nil, folder, shown, Options{SkipFiles: true})
+	spec, ps, _ := parse(data, nil, folder, shown, Options{SkipFiles: true})
 	if len(ps) > 0 {
 		return nil, &ProblemsError{Problems: ps}
 	}
 	return spec, nil
 }
 
-func loadFile(fsys fs.FS, folder, shown string, opts Options) (*Spec, []Problem) {
+// loadFile reads and checks one job file: the spec when it is valid, its
+// problems otherwise, and its warnings either way.
+func loadFile(fsys fs.FS, folder, shown string, opts Options) (*Spec, []Problem, []Problem) {
 	f, err := fsys.Open(path.Join(folder, FileName))
 	if err != nil {
-		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("cannot read: %v", err)}}
+		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("cannot read: %v", err)}}, nil
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("cannot read: %v", err)}}
+		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("cannot read: %v", err)}}, nil
 	}
 	if len(data) > MaxFileSize {
-		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("file is larger than %d KiB: a job file should be a page or two", MaxFileSize>>10)}}
+		return nil, []Problem{{Path: shown, Message: fmt.Sprintf("file is larger than %d KiB: a job file should be a page or two", MaxFileSize>>10)}}, nil
 	}
 	return parse(data, fsys, folder, shown, opts)
 }
 
-func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, []Problem) {
+// parse reads one job file: the spec when it is valid, its problems
+// otherwise, and its warnings either way.
+func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, []Problem, []Problem) {
+	spec, ps := parseFile(data, fsys, folder, shown, opts)
+	return spec, ps.list, ps.warnings
+}
+
+func parseFile(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, *problems) {
 	ps := &problems{path: shown}
 	// goccy's parser places syntax errors (and repeated keys) exactly;
 	// yaml.v3 then reads the document into the types.
 	if _, err := parser.ParseBytes(data, 0); err != nil {
 		ps.add("", "YAML syntax error: %s", syntaxMessage(err))
-		return nil, ps.list
+		return nil, ps
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		ps.add("", "YAML syntax error: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		return nil, ps.list
+		return nil, ps
 	}
 	if len(doc.Content) == 0 {
 		ps.add("", "file is empty: a job needs at least an image or a local.command")
-		return nil, ps.list
+		return nil, ps
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		ps.add("", "line %d: a job file is a mapping of fields such as name, image and triggers", root.Line)
-		return nil, ps.list
+		return nil, ps
 	}
 	checkShape(root, reflect.TypeFor[Spec](), "", ps)
 	var spec Spec
@@ -151,18 +175,20 @@ func parse(data []byte, fsys fs.FS, folder, shown string, opts Options) (*Spec, 
 				ps.add("", "%s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
 			}
 		}
-		return nil, ps.list
+		return nil, ps
 	}
 	// Unknown fields alone do not stop the file being read: its other
 	// problems are reported too.
 	spec.Dir = folder
 	spec.Path = shown
-	applyDefaults(&spec, folder, func(path string) bool { return given(root, strings.Split(path, ".")) })
-	validate(&spec, fsys, opts, ps)
+	isGiven := func(path string) bool { return given(root, strings.Split(path, ".")) }
+	applyDefaults(&spec, folder, isGiven)
+	validate(&spec, fsys, opts, isGiven, ps)
 	if len(ps.list) > 0 {
-		return nil, ps.list
+		return nil, ps
 	}
-	return &spec, nil
+	settleDefaults(&spec)
+	return &spec, ps
 }
 
 // syntaxMessage turns "[4:1] message\n<source excerpt>" into
@@ -272,6 +298,13 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 		if _, err := strconv.Atoi(n.Value); err != nil {
 			ps.add(field, "line %d: must be a whole number, not %q", n.Line, n.Value)
 		}
+	case t.Kind() == reflect.Bool:
+		switch {
+		case n.Kind != yaml.ScalarNode:
+			ps.add(field, "line %d: must be true or false, not a list or mapping", n.Line)
+		case n.Tag != "!!bool":
+			ps.add(field, "line %d: must be true or false, not %q", n.Line, n.Value)
+		}
 	case t.Kind() == reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			ps.add(field, "line %d: must be text, not a list or mapping", n.Line)
@@ -334,7 +367,13 @@ func (t *Trigger) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// join names the field name of the mapping at field ("retries.backoff").
+// A name that cannot be shown as it is (empty, or with characters that do
+// not print, such as a line break) is quoted.
 func join(field, name string) string {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		name = strconv.Quote(name)
+	}
 	if field == "" {
 		return name
 	}

@@ -22,9 +22,11 @@ func (p Problem) String() string {
 }
 
 // ProblemsError is returned when a catalog does not validate. It lists every
-// problem found, in file order.
+// problem found, in file order, and the warnings found beside them (see
+// Catalog.Warnings); Error shows the problems only.
 type ProblemsError struct {
 	Problems []Problem
+	Warnings []Problem
 }
 
 func (e *ProblemsError) Error() string {
@@ -35,12 +37,18 @@ func (e *ProblemsError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// problems collects the problems of one file.
+// problems collects the problems and the warnings of one file.
 type problems struct {
-	path string
-	list []Problem
+	path     string
+	list     []Problem
+	warnings []Problem
 }
 
 func (ps *problems) add(field, format string, args ...any) {
 	ps.list = append(ps.list, Problem{Path: ps.path, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// warn records something allowed but probably unwise.
+func (ps *problems) warn(field, format string, args ...any) {
+	ps.warnings = append(ps.warnings, Problem{Path: ps.path, Field: field, Message: fmt.Sprintf(format, args...)})
 }

@@ -10,12 +10,16 @@ import (
 
 // Spec is one job as declared in jobs/<name>/job.yaml, after defaults.
 type Spec struct {
-	Name        string            `yaml:"name" json:"name"`
-	Description string            `yaml:"description,omitempty" json:"description,omitempty"`
-	Image       Image             `yaml:"image,omitempty" json:"image,omitempty"`
-	Command     []string          `yaml:"command,omitempty" json:"command,omitempty"`
-	CPU         int               `yaml:"cpu,omitempty" json:"cpu"`
-	Memory      int               `yaml:"memory,omitempty" json:"memory"`
+	Name        string   `yaml:"name" json:"name"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Image       Image    `yaml:"image,omitempty" json:"image,omitempty"`
+	Command     []string `yaml:"command,omitempty" json:"command,omitempty"`
+	CPU         int      `yaml:"cpu,omitempty" json:"cpu"`
+	Memory      int      `yaml:"memory,omitempty" json:"memory"`
+	// Architecture is the CPU architecture the job's image is built for and its task runs on.
+	Architecture Architecture `yaml:"architecture,omitempty" json:"architecture"`
+	// Storage is the task's ephemeral storage in GiB: 0 (unset) means Fargate's default of 20 GiB.
+	Storage     int               `yaml:"storage,omitempty" json:"storage,omitempty"`
 	Environment map[string]string `yaml:"environment,omitempty" json:"environment,omitempty"`
 	// Secrets maps an environment variable name to a reference:
 	// ssm:/param/name or secretsmanager:<arn>[:json-key]. Values are resolved
@@ -25,8 +29,22 @@ type Spec struct {
 	Retries     Retries           `yaml:"retries,omitempty" json:"retries"`
 	Concurrency Concurrency       `yaml:"concurrency,omitempty" json:"concurrency"`
 	Capacity    Capacity          `yaml:"capacity,omitempty" json:"capacity"`
-	Triggers    []Trigger         `yaml:"triggers,omitempty" json:"triggers,omitempty"`
-	Local       Local             `yaml:"local,omitempty" json:"local,omitempty"`
+	// Permissions are the statements of the inline policy of the task role
+	// Longshore creates for the job: each allows its actions on its resources.
+	Permissions []Permission `yaml:"permissions,omitempty" json:"permissions,omitempty"`
+	// ManagedPolicies are IAM managed policy ARNs attached to that role.
+	ManagedPolicies []string `yaml:"managedPolicies,omitempty" json:"managedPolicies,omitempty"`
+	// TaskRole is an existing IAM role ARN the job's tasks run as, instead
+	// of a role Longshore creates; not together with Permissions or
+	// ManagedPolicies.
+	TaskRole string `yaml:"taskRole,omitempty" json:"taskRole,omitempty"`
+	// Network overrides the deployment's networking for the job's tasks.
+	Network Network `yaml:"network,omitempty" json:"network,omitempty"`
+	// Tags go on the job's task definition and every task it starts, beside
+	// Longshore's own (keys starting with longshore:).
+	Tags     map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	Triggers []Trigger         `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	Local    Local             `yaml:"local,omitempty" json:"local,omitempty"`
 
 	// Dir is the folder that holds job.yaml; Path is the file itself.
 	Dir  string `yaml:"-" json:"-"`
@@ -76,6 +94,50 @@ const (
 	CapacitySpot             Capacity = "spot"
 	CapacitySpotThenOnDemand Capacity = "spot-then-on-demand"
 )
+
+// Architecture is a CPU architecture Fargate runs.
+type Architecture string
+
+const (
+	ArchitectureX86_64 Architecture = "x86_64"
+	ArchitectureARM64  Architecture = "arm64"
+)
+
+// ECS returns the architecture as an ECS task definition's runtime platform
+// names it (cpuArchitecture): "X86_64" or "ARM64".
+func (a Architecture) ECS() string { return strings.ToUpper(string(a)) }
+
+// Platform returns the architecture as an OCI platform, for image builds:
+// "linux/amd64" or "linux/arm64".
+func (a Architecture) Platform() string {
+	if a == ArchitectureARM64 {
+		return "linux/arm64"
+	}
+	return "linux/amd64"
+}
+
+// Permission is one statement of a job's task role policy: it allows
+// Actions (service:Action, wildcards * and ? allowed) on Resources (ARNs,
+// or "*").
+type Permission struct {
+	Actions   []string `yaml:"actions" json:"actions"`
+	Resources []string `yaml:"resources" json:"resources"`
+}
+
+// Network overrides the deployment's awsvpc settings for a job's tasks.
+// What it leaves empty comes from the deployment: security groups alone
+// run in the deployment's subnets, and subnets alone with its security groups.
+type Network struct {
+	Subnets        []string `yaml:"subnets,omitempty" json:"subnets,omitempty"`
+	SecurityGroups []string `yaml:"securityGroups,omitempty" json:"securityGroups,omitempty"`
+	// AssignPublicIP gives each task a public IP; nil: the deployment's default.
+	AssignPublicIP *bool `yaml:"assignPublicIp,omitempty" json:"assignPublicIp,omitempty"`
+}
+
+// IsZero reports whether the job keeps the deployment's networking as is.
+func (n Network) IsZero() bool {
+	return len(n.Subnets) == 0 && len(n.SecurityGroups) == 0 && n.AssignPublicIP == nil
+}
 
 // Trigger is one way a job is started. Exactly one of Schedule, S3, SQS or
 // Invoke is set.

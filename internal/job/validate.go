@@ -33,7 +33,9 @@ var (
 // ReservedEnvPrefix starts the names of the variables Longshore gives every task.
 const ReservedEnvPrefix = "LONGSHORE_"
 
-func validate(s *Spec, fsys fs.FS, opts Options, ps *problems) {
+// validate checks a spec after defaults; given reports whether the file
+// set a field (see applyDefaults).
+func validate(s *Spec, fsys fs.FS, opts Options, given func(path string) bool, ps *problems) {
 	if !nameRe.MatchString(s.Name) {
 		field := "name"
 		if s.Name == s.Dir {
@@ -43,6 +45,8 @@ func validate(s *Spec, fsys fs.FS, opts Options, ps *problems) {
 	}
 	validateImage(s, fsys, opts, ps)
 	validateSize(s, ps)
+	validateArchitecture(s, ps)
+	validateStorage(s, given, ps)
 	validateEnvironment(s, ps)
 	validateDurations(s, ps)
 	validateRetries(s, ps)
@@ -52,7 +56,10 @@ func validate(s *Spec, fsys fs.FS, opts Options, ps *problems) {
 	if !slices.Contains([]Capacity{CapacityOnDemand, CapacitySpot, CapacitySpotThenOnDemand}, s.Capacity) {
 		ps.add("capacity", "%q is not a capacity: write on-demand, spot or spot-then-on-demand", s.Capacity)
 	}
-	validateTriggers(s, ps)
+	validatePermissions(s, ps)
+	validateNetwork(s, ps)
+	validateTags(s, ps)
+	validateTriggers(s, opts, ps)
 	validateLocal(s, fsys, opts, ps)
 	if s.Image.IsZero() && len(s.Local.Command) == 0 {
 		ps.add("", "the job has no way to run: give it an image (image.build or image.uri) or a local.command")
@@ -115,7 +122,7 @@ func validateSize(s *Spec, ps *problems) {
 
 func validateEnvironment(s *Spec, ps *problems) {
 	for _, name := range sortedKeys(s.Environment) {
-		field := "environment." + name
+		field := join("environment", name)
 		switch {
 		case !envNameRe.MatchString(name):
 			ps.add(field, "%q is not a variable name: use letters, digits and _, not starting with a digit", name)
@@ -129,7 +136,7 @@ func validateEnvironment(s *Spec, ps *problems) {
 		}
 	}
 	for _, name := range sortedKeys(s.Secrets) {
-		field := "secrets." + name
+		field := join("secrets", name)
 		switch {
 		case !envNameRe.MatchString(name):
 			ps.add(field, "%q is not a variable name: use letters, digits and _, not starting with a digit", name)
@@ -176,7 +183,7 @@ func validateRetries(s *Spec, ps *problems) {
 	}
 }
 
-func validateTriggers(s *Spec, ps *problems) {
+func validateTriggers(s *Spec, opts Options, ps *problems) {
 	schedules := map[string]int{}
 	var sqs, invoke []int
 	s3s := map[S3Trigger]int{}
@@ -194,7 +201,7 @@ func validateTriggers(s *Spec, ps *problems) {
 		}
 		switch {
 		case t.Schedule != "":
-			validateSchedule(t, field, ps)
+			validateSchedule(t, field, opts, ps)
 			key := t.Schedule + " " + t.Timezone
 			if j, dup := schedules[key]; dup {
 				ps.add(field, "repeats triggers[%d]: remove one", j)
@@ -230,7 +237,7 @@ func validateTriggers(s *Spec, ps *problems) {
 	}
 }
 
-func validateSchedule(t Trigger, field string, ps *problems) {
+func validateSchedule(t Trigger, field string, opts Options, ps *problems) {
 	sched, err := schedule.Parse(t.Schedule)
 	if err != nil {
 		ps.add(field+".schedule", "%v", err)
@@ -247,6 +254,19 @@ func validateSchedule(t Trigger, field string, ps *problems) {
 	if sched.Kind() == schedule.KindCron {
 		if _, ok := sched.Next(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), loc); !ok {
 			ps.add(field+".schedule", "%s never fires: no date matches it", t.Schedule)
+		}
+	}
+	// A one-time schedule that has passed never fires. Checked only when
+	// the loader is told the time (see Options.Now).
+	if sched.Kind() == schedule.KindAt && opts.Now != nil {
+		now := opts.Now()
+		if _, ok := sched.Next(now, loc); !ok {
+			zone := t.Timezone
+			if zone == "" {
+				zone = "UTC"
+			}
+			ps.add(field+".schedule", "%s is in the past (now is %s %s): it would never fire; remove the trigger or give a later time",
+				t.Schedule, now.In(loc).Format("2006-01-02T15:04:05"), zone)
 		}
 	}
 }
