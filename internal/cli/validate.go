@@ -20,8 +20,11 @@ func (a *App) validateCommand() *cobra.Command {
 		Short: "Check every job file of the catalog",
 		Long: `Check every jobs/<name>/job.yaml of the catalog. Prints one line per problem,
 as "path/to/job.yaml: field: what is wrong and what is allowed", and exits 1;
-exits 0 when the whole catalog is valid. --json prints
-{"folder", "jobs": [names], "problems": [{"path", "field", "message"}]}
+exits 0 when the whole catalog is valid. Warnings (allowed, but probably
+unwise, such as a permission on every resource) go to stderr as
+"warning: path/to/job.yaml: field: message" and do not change the exit code.
+A one-time schedule at(...) that has already passed is a problem. --json prints
+{"folder", "jobs": [names], "problems": [{"path", "field", "message"}], "warnings": [same]}
 with the same exit code.`,
 		Example: `  longshore validate
   longshore validate --jobs ./my-jobs
@@ -32,14 +35,19 @@ with the same exit code.`,
 			if err != nil || !st.IsDir() {
 				return usageError("jobs folder %q not found: give the folder holding <name>/job.yaml files with --jobs", dir)
 			}
-			cat, err := job.Load(os.DirFS(dir), dir, job.Options{})
+			cat, err := job.Load(os.DirFS(dir), dir, job.Options{Now: a.Now})
 			var pe *job.ProblemsError
-			if asJSON && (err == nil || errors.As(err, &pe)) {
-				out := validation{Folder: dir, Jobs: []string{}, Problems: []problem{}}
+			var warnings []job.Problem
+			switch {
+			case cat != nil:
+				warnings = cat.Warnings()
+			case errors.As(err, &pe):
+				warnings = pe.Warnings
+			}
+			if asJSON && (err == nil || pe != nil) {
+				out := validation{Folder: dir, Jobs: []string{}, Problems: []problem{}, Warnings: problemsJSON(warnings)}
 				if pe != nil {
-					for _, p := range pe.Problems {
-						out.Problems = append(out.Problems, problem{Path: p.Path, Field: p.Field, Message: p.Message})
-					}
+					out.Problems = problemsJSON(pe.Problems)
 				} else {
 					for _, s := range cat.Jobs() {
 						out.Jobs = append(out.Jobs, s.Name)
@@ -53,16 +61,18 @@ with the same exit code.`,
 				}
 				return nil
 			}
-			if errors.As(err, &pe) {
+			if pe != nil {
 				for _, p := range pe.Problems {
 					fmt.Fprintln(a.Stdout, p.String())
 				}
+				a.printWarnings(warnings)
 				fmt.Fprintf(a.Stderr, "%d problem(s) in %s\n", len(pe.Problems), dir)
 				return silentExit(ExitFailure)
 			}
 			if err != nil {
 				return &exitError{code: ExitFailure, err: err}
 			}
+			a.printWarnings(warnings)
 			fmt.Fprintf(a.Stdout, "%s: %d job(s) valid\n", dir, len(cat.Jobs()))
 			return nil
 		},
@@ -80,10 +90,27 @@ type validation struct {
 	Folder   string    `json:"folder"`
 	Jobs     []string  `json:"jobs"`
 	Problems []problem `json:"problems"`
+	Warnings []problem `json:"warnings"`
 }
 
 type problem struct {
 	Path    string `json:"path"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+}
+
+// problemsJSON lists problems (or warnings) as `validate --json` shows them: never null.
+func problemsJSON(ps []job.Problem) []problem {
+	out := make([]problem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, problem{Path: p.Path, Field: p.Field, Message: p.Message})
+	}
+	return out
+}
+
+// printWarnings writes each warning on stderr as "warning: <problem line>".
+func (a *App) printWarnings(ws []job.Problem) {
+	for _, w := range ws {
+		fmt.Fprintln(a.Stderr, "warning: "+w.String())
+	}
 }
