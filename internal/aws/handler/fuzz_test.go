@@ -99,17 +99,32 @@ func FuzzLauncherHandle(f *testing.F) {
 	}
 	f.Add([]byte(schedulePayload("nightly-report", "2026-11-22T03:00:00Z")))
 	f.Add([]byte(`{"job": "hello", "env": {"EXIT_CODE": "3"}, "key": "k1", "waitSeconds": 30}`))
+	f.Add(seedFile(f, "pipes-sqs-batch.json"))
+	f.Add([]byte(`[{"job": "hello", "key": "k1"}, {"job": "nope", "key": "k2"}, ` + string(schedulePayload("nightly-report", "2026-11-22T03:00:00Z")) + `]`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		w := newWorld(t)
 		before := w.snapshot()
-		out, err := fuzzLauncher(w).Handle(ctx, payload)
+		l := fuzzLauncher(w)
+		out, err := l.Handle(ctx, payload)
 		if err != nil {
 			clearError(t, payload, err, handler.ErrorRequest)
+			if strings.Contains(errorMessage(err), "elements of the batch failed") {
+				// Some elements of a batch are stored: delivered again,
+				// the batch makes them no second run.
+				redelivered(t, w, l, payload)
+				return
+			}
 			w.unchanged(t, before, payload, err)
 			return
 		}
 		runs := w.runs()
 		switch res := out.(type) {
+		case handler.BatchResult:
+			var elems []json.RawMessage
+			if err := json.Unmarshal(payload, &elems); err != nil || len(elems) != len(res.Items) {
+				t.Fatalf("%q answered %d items (%v)", payload, len(res.Items), err)
+			}
+			redelivered(t, w, l, payload)
 		case events.SQSEventResponse:
 			checkBatch(t, payload, res, runs)
 		case handler.LaunchResult:
@@ -129,6 +144,17 @@ func FuzzLauncherHandle(f *testing.F) {
 			t.Fatalf("%q answered a %T", payload, out)
 		}
 	})
+}
+
+// redelivered hands payload, a batch already handled once, to the
+// launcher again: it makes no run that the first delivery made.
+func redelivered(t *testing.T, w *world, l *handler.Launcher, payload []byte) {
+	t.Helper()
+	before := len(w.runs())
+	_, _ = l.Handle(ctx, payload)
+	if after := len(w.runs()); after != before {
+		t.Fatalf("%q delivered again made %d more run(s)", payload, after-before)
+	}
 }
 
 // checkBatch: every message the answer does not fail has its one run, every

@@ -96,6 +96,9 @@ type envelope struct {
 	DetailType    string          `json:"detail-type"`
 	Job           *string         `json:"job"`
 	ScheduledTime *string         `json:"scheduledTime"`
+	// EventSource is set on an SQS record ("aws:sqs"), which comes alone
+	// only as an element of a batch from EventBridge Pipes.
+	EventSource *string `json:"eventSource"`
 }
 
 // Handle is the launcher's entry point: it tells the event kinds apart by
@@ -106,56 +109,219 @@ type envelope struct {
 //	{"source": "aws.events", "detail-type": "Scheduled Event"} RuleSchedule
 //	{"job": ..., "scheduledTime": ...}                   Schedule (deploy.SchedulePayload)
 //	{"job": ..., "env": ..., ...}                        Invoke (api.RunRequest, answers api.RunResponse)
+//	[...]                                                Batch (EventBridge Pipes, answers BatchResult)
 //
 // Anything else is an error saying what was received.
 func (l *Launcher) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			return nil, invokeError(badRequest("launcher: decode the batch (a JSON array of events): " + err.Error()))
+		}
+		res, err := l.Batch(ctx, elems)
+		if err != nil {
+			return nil, invokeError(err)
+		}
+		return res, nil
+	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, invokeError(badRequest("launcher: the event is not a JSON object"))
+		return nil, invokeError(badRequest("launcher: the event is not a JSON object (nor a JSON array of them, as EventBridge Pipes sends)"))
 	}
 	var env envelope
 	if err := json.Unmarshal(trimmed, &env); err != nil {
 		return nil, invokeError(badRequest("launcher: decode the event: " + err.Error()))
 	}
-	switch {
-	case env.Records != nil:
+	if env.Records != nil {
 		var ev events.SQSEvent
 		if err := json.Unmarshal(trimmed, &ev); err != nil {
 			return nil, invokeError(badRequest("launcher: decode the SQS batch: " + err.Error()))
 		}
 		return l.Messages(ctx, ev)
+	}
+	handle, err := l.decode(trimmed, env)
+	if err != nil {
+		return nil, invokeError(badRequest("launcher: " + err.Error()))
+	}
+	res, err := handle(ctx)
+	return res, invokeError(err)
+}
+
+// handleFunc handles one decoded event and answers it.
+type handleFunc func(ctx context.Context) (any, error)
+
+// decode tells one event (not an SQS batch) apart and decodes it; the
+// error says why it is none the launcher takes.
+func (l *Launcher) decode(raw []byte, env envelope) (handleFunc, error) {
+	switch {
 	case env.Source == "aws.s3" && env.DetailType == "Object Created":
 		var ev ObjectCreatedEvent
-		if err := json.Unmarshal(trimmed, &ev); err != nil {
-			return nil, invokeError(badRequest("launcher: decode the S3 Object Created event: " + err.Error()))
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, errors.New("decode the S3 Object Created event: " + err.Error())
 		}
-		res, err := l.ObjectCreated(ctx, ev)
-		return res, invokeError(err)
+		return func(ctx context.Context) (any, error) { return l.ObjectCreated(ctx, ev) }, nil
 	case env.Source == "aws.events" && env.DetailType == "Scheduled Event":
 		var ev events.CloudWatchEvent
-		if err := json.Unmarshal(trimmed, &ev); err != nil {
-			return nil, invokeError(badRequest("launcher: decode the scheduled event: " + err.Error()))
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, errors.New("decode the scheduled event: " + err.Error())
 		}
-		res, err := l.RuleSchedule(ctx, ev)
-		return res, invokeError(err)
+		return func(ctx context.Context) (any, error) { return l.RuleSchedule(ctx, ev) }, nil
 	case env.Source != "" || env.DetailType != "":
-		return nil, invokeError(badRequest(fmt.Sprintf("launcher: an event from %q (%q) is not a trigger of the launcher", env.Source, env.DetailType)))
+		return nil, fmt.Errorf("an event from %q (%q) is not a trigger of the launcher", env.Source, env.DetailType)
 	case env.ScheduledTime != nil:
 		var p deploy.SchedulePayload
-		if err := strict(trimmed, &p); err != nil {
-			return nil, invokeError(badRequest("launcher: decode the schedule payload: " + err.Error()))
+		if err := strict(raw, &p); err != nil {
+			return nil, errors.New("decode the schedule payload: " + err.Error())
 		}
-		res, err := l.Schedule(ctx, p)
-		return res, invokeError(err)
+		return func(ctx context.Context) (any, error) { return l.Schedule(ctx, p) }, nil
 	case env.Job != nil:
 		var req api.RunRequest
-		if err := strict(trimmed, &req); err != nil {
-			return nil, invokeError(badRequest(fmt.Sprintf("launcher: the payload is not a run request: %v; send {\"job\": NAME, \"env\": {...}, \"command\": [...], \"key\": KEY, \"callback\": {...}, \"waitSeconds\": N}", err)))
+		if err := strict(raw, &req); err != nil {
+			return nil, fmt.Errorf("the payload is not a run request: %v; send {\"job\": NAME, \"env\": {...}, \"command\": [...], \"key\": KEY, \"callback\": {...}, \"waitSeconds\": N}", err)
 		}
-		res, err := l.Invoke(ctx, req)
-		return res, invokeError(err)
+		return func(ctx context.Context) (any, error) { return l.Invoke(ctx, req) }, nil
 	}
-	return nil, invokeError(badRequest("launcher: the event is none of: an SQS batch, an S3 Object Created event, a schedule payload, a run request (it has no Records, source, scheduledTime or job)"))
+	return nil, errors.New("the event is none of: an SQS batch, an S3 Object Created event, a schedule payload, a run request (it has no Records, source, scheduledTime or job)")
+}
+
+// BatchResult answers a batch (a JSON array of events, as EventBridge Pipes
+// delivers them to a Lambda target, even one at a time).
+type BatchResult struct {
+	// BatchItemFailures are the SQS records whose run could not be stored,
+	// by message id: Pipes' partial batch failure answer, by which it
+	// delivers those again (and only those, when nothing else failed).
+	BatchItemFailures []events.SQSBatchItemFailure `json:"batchItemFailures"`
+	// Items answer the elements, in their order.
+	Items []BatchItem `json:"items"`
+}
+
+// BatchItem answers one element of a batch: what the launcher answers that
+// event alone (a LaunchResult, or an api.RunResponse for a run request),
+// or why it failed.
+type BatchItem struct {
+	Result any    `json:"result,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Batch handles each element of a batch as the launcher handles that kind
+// of event alone: an SQS record (the shape of a record of Messages, which
+// is how Pipes passes on an SQS source's messages), an S3 Object Created
+// event, a rule's Scheduled Event, a schedule payload or a run request.
+// Every element is decoded first: one the launcher does not take refuses
+// the whole batch, naming its index, and starts nothing. The elements are
+// then launched side by side, at most Parallel at once, and answered in
+// order.
+//
+// A failed SQS record fails alone, listed in BatchItemFailures, as in
+// Messages. Any other failed element fails the invocation once every
+// element has been tried, naming each failure by index: Pipes then
+// delivers the whole batch again, and the idempotency keys make the
+// elements already stored no second run — the message id of a record,
+// the scheduled minute of a schedule, the sequencer of an upload, and the
+// key of a run request, which a batch therefore requires (and, with one
+// deadline for the whole batch, a run request in one cannot wait).
+func (l *Launcher) Batch(ctx context.Context, elems []json.RawMessage) (BatchResult, error) {
+	handlers := make([]handleFunc, len(elems))
+	ids := make([]string, len(elems)) // the message id of each SQS record, "" for the others
+	for i, raw := range elems {
+		h, id, err := l.decodeElement(raw)
+		if err != nil {
+			return BatchResult{}, badRequest(fmt.Sprintf("launcher: element %d of the batch: %v; nothing of the batch was started", i, err))
+		}
+		handlers[i], ids[i] = h, id
+	}
+	out := BatchResult{BatchItemFailures: []events.SQSBatchItemFailure{}, Items: make([]BatchItem, len(elems))}
+	errs := make([]error, len(elems))
+	sem := make(chan struct{}, l.o.Parallel)
+	var wg sync.WaitGroup
+	for i, h := range handlers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := h(ctx)
+			if err != nil {
+				errs[i] = err
+				out.Items[i].Error = err.Error()
+				return
+			}
+			out.Items[i].Result = res
+		}()
+	}
+	wg.Wait()
+	var failed []string
+	permanent := true
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case ids[i] != "":
+			l.o.Log.Warn("batch: message not taken: it will be delivered again", "element", i, "message", ids[i], "err", err)
+			out.BatchItemFailures = append(out.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ids[i]})
+		default:
+			failed = append(failed, fmt.Sprintf("element %d: %v", i, err))
+			var re *dispatch.RequestError
+			permanent = permanent && errors.As(err, &re)
+		}
+	}
+	if len(failed) == 0 {
+		return out, nil
+	}
+	msg := fmt.Sprintf("launcher: %d of the %d elements of the batch failed; the others are stored, and the batch delivered again makes them no second run: %s",
+		len(failed), len(elems), strings.Join(failed, "; "))
+	if permanent {
+		return out, badRequest(msg)
+	}
+	return out, errors.New(msg)
+}
+
+// decodeElement decodes one element of a batch, and returns the message
+// id when it is an SQS record.
+func (l *Launcher) decodeElement(raw json.RawMessage) (handleFunc, string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, "", errors.New("it is not a JSON object")
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, "", errors.New("decode it: " + err.Error())
+	}
+	switch {
+	case env.Records != nil:
+		return nil, "", errors.New("it is an SQS event (Records): a batch holds the records themselves")
+	case env.EventSource != nil:
+		var m events.SQSMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, "", errors.New("decode the SQS record: " + err.Error())
+		}
+		if m.EventSource != "aws:sqs" {
+			return nil, "", fmt.Errorf("a record from %q is not an SQS message", m.EventSource)
+		}
+		if m.MessageId == "" {
+			return nil, "", errors.New("the SQS record has no messageId")
+		}
+		return func(ctx context.Context) (any, error) {
+			got, err := l.message(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			return l.result(got), nil
+		}, m.MessageId, nil
+	}
+	h, err := l.decode(raw, env)
+	if err != nil {
+		return nil, "", err
+	}
+	if env.Job != nil && env.ScheduledTime == nil {
+		var req api.RunRequest
+		_ = json.Unmarshal(raw, &req) // decode checked it
+		switch {
+		case req.Key == "":
+			return nil, "", errors.New(`a run request in a batch needs "key": Pipes delivers a batch again after a failure, and the key makes that one run`)
+		case req.WaitSeconds != 0:
+			return nil, "", errors.New(`a run request in a batch cannot wait ("waitSeconds"): the batch has one deadline for every element`)
+		}
+	}
+	return h, "", nil
 }
 
 // strict decodes one JSON object refusing unknown fields.
@@ -329,7 +495,7 @@ func (l *Launcher) Messages(ctx context.Context, ev events.SQSEvent) (events.SQS
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := l.message(ctx, m); err != nil {
+			if _, err := l.message(ctx, m); err != nil {
 				failed[i] = true
 				l.o.Log.Warn("message not taken: it will be received again", "message", m.MessageId, "queue", m.EventSourceARN, "err", err)
 			}
@@ -345,34 +511,35 @@ func (l *Launcher) Messages(ctx context.Context, ev events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-func (l *Launcher) message(ctx context.Context, m events.SQSMessage) error {
+// message launches the run of one SQS message and returns it.
+func (l *Launcher) message(ctx context.Context, m events.SQSMessage) (dispatch.Launched, error) {
 	if m.EventSource != "aws:sqs" {
-		return fmt.Errorf("record from %q is not an SQS message", m.EventSource)
+		return dispatch.Launched{}, fmt.Errorf("record from %q is not an SQS message", m.EventSource)
 	}
 	if m.MessageId == "" {
-		return errors.New("message has no id")
+		return dispatch.Launched{}, errors.New("message has no id")
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return dispatch.Launched{}, ctx.Err()
 	}
 	queue, ok := deploy.QueueFromName(l.o.Prefix, m.EventSourceARN)
 	if !ok {
-		return fmt.Errorf("queue %s is not a trigger queue of deployment %s", m.EventSourceARN, l.o.Prefix)
+		return dispatch.Launched{}, fmt.Errorf("queue %s is not a trigger queue of deployment %s", m.EventSourceARN, l.o.Prefix)
 	}
 	jobName, ok := l.queueJob(queue)
 	if !ok {
-		return fmt.Errorf("no job of the catalog reads queue %s", queue)
+		return dispatch.Launched{}, fmt.Errorf("no job of the catalog reads queue %s", queue)
 	}
 	got, err := l.o.Service.Launch(ctx, dispatch.Request{Job: jobName, Trigger: run.Trigger{
 		Kind: run.TriggerSQS, Queue: queue, MessageID: m.MessageId, Body: m.Body,
 	}})
 	if !dispatch.Stored(got, err) {
-		return fmt.Errorf("launch %s for message %s: %w", jobName, m.MessageId, err)
+		return dispatch.Launched{}, fmt.Errorf("launch %s for message %s: %w", jobName, m.MessageId, err)
 	}
 	if err != nil {
 		l.o.Log.Info("message taken, task waiting", "job", jobName, "message", m.MessageId, "run", got.Run.ID, "err", err)
 	}
-	return nil
+	return got, nil
 }
 
 // queueJob is the job whose sqs trigger reads queue (the trigger's queue,
