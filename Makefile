@@ -5,9 +5,9 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 JOBS  ?= jobs
-GOFMT_DIRS := cmd internal jobs functions infra integration
+GOFMT_DIRS := cmd internal jobs functions infra construct integration
 
-.PHONY: run test lint fuzz reliability cli build examples bench synth deploy clean
+.PHONY: run test lint fuzz reliability cli build lambdas dist examples bench synth deploy clean
 
 # The Lambdas: bin/lambda/<name>/bootstrap for provided.al2023 on arm64,
 # each under 12 MB (LAMBDA_MAX_BYTES); their sizes are printed.
@@ -20,13 +20,28 @@ cli:
 	$(GO) build -o $(BIN)/longshore ./cmd/longshore
 
 build: cli
+	@$(MAKE) --no-print-directory lambdas LAMBDA_DIR=$(BIN)/lambda
+
+lambdas:
 	@for f in $(LAMBDAS); do \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" \
-	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
-	  size=$$(stat -c %s $(BIN)/lambda/$$f/bootstrap); \
-	  awk -v f=$(BIN)/lambda/$$f/bootstrap -v s=$$size 'BEGIN { printf "%-40s %9d bytes (%.2f MB)\n", f, s, s / 1e6 }'; \
-	  if [ $$size -ge $(LAMBDA_MAX_BYTES) ]; then echo "$(BIN)/lambda/$$f/bootstrap is over $(LAMBDA_MAX_BYTES) bytes" >&2; exit 1; fi; \
+	    -o $(LAMBDA_DIR)/$$f/bootstrap ./functions/$$f || exit 1; \
+	  size=$$(stat -c %s $(LAMBDA_DIR)/$$f/bootstrap); \
+	  awk -v f=$(LAMBDA_DIR)/$$f/bootstrap -v s=$$size 'BEGIN { printf "%-40s %9d bytes (%.2f MB)\n", f, s, s / 1e6 }'; \
+	  if [ $$size -ge $(LAMBDA_MAX_BYTES) ]; then echo "$(LAMBDA_DIR)/$$f/bootstrap is over $(LAMBDA_MAX_BYTES) bytes" >&2; exit 1; fi; \
 	done
+
+# The release, for this machine's OS and architecture: dist/longshore (the
+# command line), dist/longshore-cdk (the CDK app that `longshore synth` and
+# `deploy` run; needs Node.js) and dist/lambda/<name>/bootstrap (the
+# functions, linux/arm64; the same for every catalog).
+DIST := dist
+dist:
+	@mkdir -p $(DIST)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(DIST)/longshore ./cmd/longshore
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(DIST)/longshore-cdk ./infra
+	@$(MAKE) --no-print-directory lambdas LAMBDA_DIR=$(DIST)/lambda
+	@ls -l $(DIST)/longshore $(DIST)/longshore-cdk | awk '{ printf "%-40s %9d bytes (%.2f MB)\n", $$9, $$5, $$5 / 1e6 }'
 
 # The example jobs' binaries: run as local processes, copied into their images.
 EXAMPLES := hello nightly-report thumbnail orders soak
@@ -45,7 +60,7 @@ lint:
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-test: lint node_modules/.package-lock.json
+test: lint node_modules/.package-lock.json dist
 	$(GO) test -count=1 ./...
 	scripts/fuzz.sh
 
@@ -80,4 +95,4 @@ deploy: node_modules/.package-lock.json
 	$(CDK) deploy --app cdk.out $(CDK_ARGS)
 
 clean:
-	rm -rf $(BIN) cdk.out $(foreach j,$(EXAMPLES),jobs/$(j)/$(j))
+	rm -rf $(BIN) $(DIST) cdk.out $(foreach j,$(EXAMPLES),jobs/$(j)/$(j))

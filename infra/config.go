@@ -2,15 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 
+	"github.com/longshore/longshore/construct"
 	"github.com/longshore/longshore/internal/deploy"
 )
 
@@ -21,8 +20,7 @@ type Config struct {
 	Prefix string
 	// StackName is the CloudFormation stack (deploy.DefaultStackName).
 	StackName string
-	// JobsDir is the job catalog; it must be the catalog the functions were
-	// built with (they embed ./jobs).
+	// JobsDir is the job catalog, shipped to the functions as data.
 	JobsDir string
 	// FunctionsDir holds <name>/bootstrap for each function (make build).
 	FunctionsDir string
@@ -64,10 +62,6 @@ const (
 	ctxCallbackStateMachineArns = "callbackStateMachineArns"
 )
 
-// prefixRe keeps every derived name within AWS limits (function names 64,
-// queue names 80 characters) and valid for S3, SQS and CloudFormation exports.
-var prefixRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
-
 // retentionDays maps the days CloudWatch Logs accepts to CDK's names.
 var retentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
@@ -82,9 +76,6 @@ var retentionDays = map[int]awslogs.RetentionDays{
 
 // Retention is the log retention as CDK names it.
 func (c Config) Retention() awslogs.RetentionDays { return retentionDays[c.LogRetentionDays] }
-
-// functionNames are the four Lambdas, by their short names.
-var functionNames = []string{deploy.FunctionLauncher, deploy.FunctionTracker, deploy.FunctionReconciler, deploy.FunctionAPI}
 
 // contextLookup reads a context value as text ("" when unset).
 func contextLookup(node constructs.Node) func(key string) string {
@@ -132,8 +123,8 @@ func readConfig(ctx func(key string) string) (Config, error) {
 	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
 		return Config{}, fmt.Errorf("context %s: %d is not a CloudWatch Logs retention: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653", ctxLogRetentionDays, c.LogRetentionDays)
 	}
-	if !prefixRe.MatchString(c.Prefix) {
-		return Config{}, fmt.Errorf("context %s: %q is not a prefix: use 1-20 lowercase letters, digits and hyphens, starting with a letter", ctxPrefix, c.Prefix)
+	if err := construct.CheckPrefix(c.Prefix); err != nil {
+		return Config{}, fmt.Errorf("context %s: %w", ctxPrefix, err)
 	}
 	if (c.VpcID == "") != (len(c.SubnetIDs) == 0) {
 		return Config{}, fmt.Errorf("context %s and %s go together: name an existing VPC and the subnets its tasks run in", ctxVpcID, ctxSubnetIDs)
@@ -145,18 +136,6 @@ func readConfig(ctx func(key string) string) (Config, error) {
 		c.AssignPublicIP = true
 	}
 	return c, nil
-}
-
-// checkFunctions makes sure every function's bootstrap is where the app
-// will read it from, so that a missing build is one clear line.
-func (c Config) checkFunctions() error {
-	for _, name := range functionNames {
-		p := filepath.Join(c.FunctionsDir, name, "bootstrap")
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return fmt.Errorf("read function %s: %s not found: run `make build` (it writes bin/lambda/<name>/bootstrap) or pass -c %s=DIR", name, p, ctxFunctionsDir)
-		}
-	}
-	return nil
 }
 
 func orDefault(v, d string) string {

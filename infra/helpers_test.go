@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/longshore/longshore/construct"
 )
 
 // The tests synthesize one app once per test binary (node start-up and a
@@ -64,7 +66,7 @@ func emptyFunctions() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("make the functions folder: %w", err)
 	}
-	for _, name := range functionNames {
+	for _, name := range construct.FunctionNames {
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			return "", fmt.Errorf("make the functions folder: %w", err)
 		}
@@ -132,7 +134,7 @@ func newFixture() (*fixture, error) {
 		}
 		*d.dst = &deployment{cfg: d.cfg, stack: stack}
 	}
-	checkWithNag(app)
+	construct.CheckWithNag(app)
 	for _, d := range []*deployment{f.main, f.alt} {
 		d.template = assertions.Template_FromStack(d.stack.Stack, nil)
 		d.json = *d.template.ToJSON()
@@ -310,5 +312,3 @@ func allows(stmts []stmt, action string) bool {
 func arn(service, rest string) string {
 	return "arn:${AWS::Partition}:" + service + ":${AWS::Region}:${AWS::AccountId}:" + rest
 }
-
-func fmtValue(v []map[string]string) string { return fmt.Sprint(v) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/longshore/longshore/construct"
 	"github.com/longshore/longshore/internal/aws/dynamo"
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/aws/logs"
@@ -67,7 +68,7 @@ func TestTheFunctionsMayDoExactlyWhatTheirWorkNeeds(t *testing.T) {
 		{Sid: "ReadWriteRuns", Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}, Resources: []string{tableArn}},
 		{Sid: "QueryRunIndexes", Actions: []string{"dynamodb:Query"}, Resources: indexes},
 	}
-	ownLogs := func(f *Function) stmt {
+	ownLogs := func(f *construct.Function) stmt {
 		return stmt{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resources: []string{"${" + d.logicalID(f.LogGroup) + ".Arn}"}}
 	}
@@ -75,7 +76,7 @@ func TestTheFunctionsMayDoExactlyWhatTheirWorkNeeds(t *testing.T) {
 
 	tests := []struct {
 		name      string
-		fn        *Function
+		fn        *construct.Function
 		want      []stmt
 		forbidden []string
 	}{
@@ -173,7 +174,7 @@ func TestExecutionRolesReadExactlyTheirJobsSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var task *JobTask
+			var task *construct.JobTask
 			for _, jt := range tt.d.stack.Tasks {
 				if jt.Job.Name == tt.job {
 					task = jt
@@ -203,7 +204,7 @@ func TestExecutionRolesReadExactlyTheirJobsSecrets(t *testing.T) {
 		})
 	}
 	t.Run("a private ECR image is pulled from its repository only", func(t *testing.T) {
-		var task *JobTask
+		var task *construct.JobTask
 		for _, jt := range alt.stack.Tasks {
 			if jt.Job.Name == "vault" {
 				task = jt
@@ -284,19 +285,19 @@ func TestTheGrantsCoverEveryCallOfTheAdapters(t *testing.T) {
 		name    string
 		iface   reflect.Type
 		service string
-		fns     []*Function
+		fns     []*construct.Function
 	}{
 		{"the run store (internal/aws/dynamo)", reflect.TypeFor[dynamo.API](), "dynamodb",
-			[]*Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
+			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
 		{"the task runner (internal/aws/ecs)", reflect.TypeFor[ecs.API](), "ecs",
-			[]*Function{fns.Launcher, fns.Tracker, fns.Reconciler}},
+			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler}},
 		{"the notifier's events (internal/aws/notify)", reflect.TypeFor[notify.EventsAPI](), "events",
-			[]*Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
+			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
 		{"the notifier's queues (internal/aws/notify)", reflect.TypeFor[notify.QueuesAPI](), "sqs",
-			[]*Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
+			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
 		{"the notifier's task tokens (internal/aws/notify)", reflect.TypeFor[notify.StatesAPI](), "states",
-			[]*Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
-		{"the log reader (internal/aws/logs)", reflect.TypeFor[logs.API](), "logs", []*Function{fns.API}},
+			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
+		{"the log reader (internal/aws/logs)", reflect.TypeFor[logs.API](), "logs", []*construct.Function{fns.API}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,7 @@
-// Command infra is Longshore's CDK app (run by cdk.json: `go run ./infra`).
-// It reads the job catalog the functions are built with and synthesizes
-// one stack holding everything a deployment needs. Configuration comes
-// from CDK context: see Config.
+// Command infra is Longshore's CDK app: `go run ./infra` for cdk.json, and
+// the release's longshore-cdk, which `longshore synth` and `deploy` run. It
+// is a thin main over the construct package: one stack holding one
+// deployment, configured from CDK context (see Config).
 package main
 
 import (
@@ -11,8 +11,10 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/longshore/longshore/construct"
 	"github.com/longshore/longshore/internal/job"
 )
 
@@ -56,7 +58,7 @@ func buildApp(app awscdk.App) (*LongshoreStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	checkWithNag(app)
+	construct.CheckWithNag(app)
 	return stack, nil
 }
 
@@ -67,28 +69,36 @@ func setFeatureFlags(app awscdk.App) {
 	}
 }
 
-// addDeployment loads and validates the catalog exactly as `longshore
-// validate` does, checks the functions' code is built, and adds the stack
-// with its cdk-nag suppressions.
+// LongshoreStack is the app's one stack and the deployment in it.
+type LongshoreStack struct {
+	awscdk.Stack
+	*construct.Longshore
+}
+
+// addDeployment adds the stack and, inside it, the deployment the
+// configuration describes (construct.NewLongshore, with the id "Default",
+// which CDK leaves out of logical ids: the resources keep the ids they had
+// when the app built them itself).
 func addDeployment(app awscdk.App, cfg Config) (*LongshoreStack, error) {
-	cat, err := loadCatalog(cfg.JobsDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.checkFunctions(); err != nil {
-		return nil, err
-	}
-	stack, err := NewLongshoreStack(app, cfg.StackName, &LongshoreStackProps{
-		StackProps: awscdk.StackProps{StackName: jsii.String(cfg.StackName)},
-		Config:     cfg,
-		Catalog:    cat,
+	stack := awscdk.NewStack(app, &cfg.StackName, &awscdk.StackProps{
+		StackName:   jsii.String(cfg.StackName),
+		Description: jsii.String("Longshore (" + cfg.Prefix + "): containers run as jobs on AWS Fargate"),
 	})
+	props := &construct.LongshoreProps{
+		JobsDir: cfg.JobsDir, FunctionsDir: cfg.FunctionsDir, Prefix: cfg.Prefix,
+		VpcID: cfg.VpcID, SubnetIDs: cfg.SubnetIDs, AssignPublicIP: cfg.AssignPublicIP, NatGateways: &cfg.NatGateways,
+		LogRetention: cfg.Retention(), ContainerInsights: cfg.ContainerInsights,
+		CallbackQueueArns: cfg.CallbackQueueArns, CallbackStateMachineArns: cfg.CallbackStateMachineArns,
+	}
+	if cfg.AlarmTopicArn != "" {
+		props.AlarmsTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmsTopic"), jsii.String(cfg.AlarmTopicArn))
+	}
+	l, err := construct.NewLongshore(stack, "Default", props)
 	if err != nil {
 		return nil, err
 	}
-	awscdk.Tags_Of(stack.Stack).Add(jsii.String("longshore:deployment"), jsii.String(cfg.Prefix), nil)
-	suppressNagFindings(stack, cfg)
-	return stack, nil
+	awscdk.Tags_Of(stack).Add(jsii.String("longshore:deployment"), jsii.String(cfg.Prefix), nil)
+	return &LongshoreStack{Stack: stack, Longshore: l}, nil
 }
 
 // featureFlags are the CDK feature flags the stack relies on, set here
@@ -99,42 +109,16 @@ var featureFlags = map[string]any{
 	"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
 }
 
-// loadCatalog loads the jobs folder as `longshore validate --jobs DIR` does.
-func loadCatalog(dir string) (*job.Catalog, error) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("jobs folder %q not found: give the folder holding <name>/job.yaml files with -c %s=DIR", dir, ctxJobsDir)
-	}
-	cat, err := job.Load(os.DirFS(dir), dir, job.Options{})
-	var pe *job.ProblemsError
-	if errors.As(err, &pe) {
-		return nil, &catalogError{dir: dir, problems: pe}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load the job catalog: %w", err)
-	}
-	return cat, nil
-}
-
-// catalogError is a catalog that does not validate, with the folder it was
-// read from, so that it is reported as `longshore validate` reports it.
-type catalogError struct {
-	dir      string
-	problems *job.ProblemsError
-}
-
-func (e *catalogError) Error() string { return e.problems.Error() }
-func (e *catalogError) Unwrap() error { return e.problems }
-
 // report prints an error: a catalog's problems one line each, exactly as
 // `longshore validate` prints them, then their count; the problems only a
 // deployment has (names too long for AWS) the same way.
 func report(w io.Writer, err error) {
-	var ce *catalogError
+	var ce *construct.CatalogError
 	var pe *job.ProblemsError
 	switch {
 	case errors.As(err, &ce):
-		printProblems(w, ce.problems)
-		fmt.Fprintf(w, "%d problem(s) in %s\n", len(ce.problems.Problems), ce.dir)
+		printProblems(w, ce.Problems)
+		fmt.Fprintf(w, "%d problem(s) in %s\n", len(ce.Problems.Problems), ce.Dir)
 		return
 	case errors.As(err, &pe):
 		printProblems(w, pe)

@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/longshore/longshore/construct"
 	"github.com/longshore/longshore/internal/deploy"
 )
 
@@ -192,7 +195,7 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 			"TreatMissingData": "notBreaching",
 		}},
 	}
-	for _, fn := range functionNames {
+	for _, fn := range construct.FunctionNames {
 		tests = append(tests, struct {
 			name  string
 			typ   string
@@ -202,7 +205,7 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 			"Runtime":       "provided.al2023",
 			"Architectures": []any{"arm64"},
 			"Handler":       "bootstrap",
-			"LoggingConfig": objectLike(map[string]any{"LogGroup": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Functions" + pascal(fn) + "Logs"))}}),
+			"LoggingConfig": objectLike(map[string]any{"LogGroup": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Functions" + strings.ToUpper(fn[:1]) + fn[1:] + "Logs"))}}),
 			"Environment": map[string]any{"Variables": objectLike(map[string]any{
 				deploy.EnvPrefix:         "longshore",
 				deploy.EnvCluster:        map[string]any{"Fn::GetAtt": []any{d.logicalID(d.stack.Cluster.Cluster), "Arn"}},
@@ -275,7 +278,7 @@ func TestTheOutputsLetTheCLIFindTheDeployment(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			o, ok := outputs[key].(map[string]any)
 			if !ok {
-				t.Fatalf("no output %s among %v", key, sortedKeys(outputs))
+				t.Fatalf("no output %s among %v", key, slices.Sorted(maps.Keys(outputs)))
 			}
 			if got, want := flatten(o["Export"].(map[string]any)["Name"]), deploy.ExportName("longshore", key); got != want {
 				t.Errorf("export name = %s, want %s", got, want)
@@ -285,7 +288,7 @@ func TestTheOutputsLetTheCLIFindTheDeployment(t *testing.T) {
 	t.Run("the orders queue URL", func(t *testing.T) {
 		o, ok := outputs[deploy.OutputQueueURLPrefix+"Orders"].(map[string]any)
 		if !ok {
-			t.Fatalf("no queue output among %v", sortedKeys(outputs))
+			t.Fatalf("no queue output among %v", slices.Sorted(maps.Keys(outputs)))
 		}
 		if got, want := flatten(o["Export"].(map[string]any)["Name"]), deploy.QueueURLExport("longshore", "orders"); got != want {
 			t.Errorf("export name = %s, want %s", got, want)

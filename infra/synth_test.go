@@ -104,7 +104,7 @@ func TestSynthSaysWhatIsMissingOrWrong(t *testing.T) {
 		want    string
 	}{
 		{"the functions are not built", map[string]string{ctxJobsDir: jobs, ctxFunctionsDir: t.TempDir()},
-			"run `make build`"},
+			"bin/lambda after `make build`"},
 		{"the jobs folder does not exist", map[string]string{ctxJobsDir: "no-such-jobs", ctxFunctionsDir: fns},
 			`jobs folder "no-such-jobs" not found`},
 		{"a VPC without subnets", map[string]string{ctxJobsDir: jobs, ctxFunctionsDir: fns, ctxVpcID: "vpc-0123456789abcdef0"},

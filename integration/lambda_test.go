@@ -138,7 +138,18 @@ func newDeployment(t *testing.T) *deployment {
 		deploy.EnvEventBus + "=" + lambdaBus,
 		deploy.EnvPayloadBucket + "=" + lambdaPayload,
 		deploy.EnvUploadsBucket + "=" + lambdaUploads,
+		// The catalog as a deployment ships it (the catalog layer): job files in a folder.
+		deploy.EnvCatalog + "=" + catalogDir(t),
 	}}
+}
+
+// catalogDir is the example catalog as the functions read it.
+func catalogDir(t *testing.T) string {
+	dir, err := filepath.Abs(filepath.Join("..", "jobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func (d *deployment) start(name string) *function {

@@ -27,6 +27,8 @@ func main() {
 		host.Exit(config.API, err)
 	}
 	reader := logs.NewFromConfig(awsCfg, host.Endpoint(host.ServiceCloudWatchLogs, os.Getenv))
-	apiHandler := handler.NewAPI(handler.APIOptions{Service: h.Service, Runs: h.Store, Tasks: h.Runner, Logs: reader, Prefix: cfg.Prefix, Log: h.Log})
+	apiHandler := handler.NewAPI(handler.APIOptions{Service: h.Service, Runs: h.Store, Tasks: h.Runner, Logs: reader, Prefix: cfg.Prefix, Log: h.Log,
+		JobFiles: h.JobFiles,
+	})
 	lambda.Start(apiHandler.Handle)
 }

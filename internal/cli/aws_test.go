@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/aws/remote"
 	"github.com/longshore/longshore/internal/job"
@@ -80,9 +81,17 @@ func newDeployment(t *testing.T) (*fakeEngine, *lambdas) {
 	e := newEngine(t, false)
 	l := &lambdas{
 		launcher: handler.NewLauncher(handler.LauncherOptions{Service: e.svc, Runs: e.store, Jobs: catalogOf(t, e), Now: func() time.Time { return now }}),
-		api:      handler.NewAPI(handler.APIOptions{Service: e.svc, Runs: e.store, Logs: cloudwatch{lines: []string{"hello from Fargate", "exiting with 3"}}}),
+		api: handler.NewAPI(handler.APIOptions{Service: e.svc, Runs: e.store, Logs: cloudwatch{lines: []string{"hello from Fargate", "exiting with 3"}},
+			JobFiles: deployedFiles}),
 	}
 	return e, l
+}
+
+// deployedFiles is the catalog the fake deployment runs, as shipped to its
+// functions: not the catalog of this repository.
+var deployedFiles = map[string]string{
+	"hello/job.yaml":          "image: {uri: busybox}\n",
+	"nightly-report/job.yaml": "image: {uri: busybox}\ntriggers:\n  - schedule: cron(0 3 * * ? *)\n    timezone: Europe/Berlin\n",
 }
 
 // listed is the fake engine's catalog as the launcher reads it.
@@ -160,7 +169,6 @@ func TestADeploymentsRefusalsReadAsLocalOnes(t *testing.T) {
 	}{
 		{"an unknown job", []string{"run", "nope"}, 2, `unknown job "nope"`},
 		{"an unknown run", []string{"runs", "get", "r-00000000000000ff"}, 1, "run r-00000000000000ff not found"},
-		{"a command that needs a local engine", []string{"jobs"}, 2, "does not work with --aws yet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +177,30 @@ func TestADeploymentsRefusalsReadAsLocalOnes(t *testing.T) {
 				t.Errorf("%v: %s", tt.args, got)
 			}
 		})
+	}
+}
+
+func TestJobsOfADeploymentAreTheCatalogItRuns(t *testing.T) {
+	_, l := newDeployment(t)
+	started := longshoreAWS(t, l, "run", "hello")
+	if started.code != 0 {
+		t.Fatalf("run --aws: %s", started)
+	}
+	id := strings.TrimSpace(started.stdout)
+	got := longshoreAWS(t, l, "jobs", "--json")
+	var jobs []api.Job
+	if got.code != 0 || json.Unmarshal([]byte(got.stdout), &jobs) != nil || len(jobs) != 2 {
+		t.Fatalf("jobs --aws --json: %s", got)
+	}
+	if jobs[0].Name != "hello" || jobs[0].LastRun == nil || jobs[0].LastRun.ID != id {
+		t.Errorf("hello: %+v, want its last run %s", jobs[0], id)
+	}
+	if jobs[1].Name != "nightly-report" || jobs[1].LastRun != nil || len(jobs[1].Schedules) != 1 || jobs[1].Schedules[0].Timezone != "Europe/Berlin" {
+		t.Errorf("nightly-report: %+v, want its Berlin schedule and no run", jobs[1])
+	}
+	table := longshoreAWS(t, l, "jobs")
+	if table.code != 0 || !strings.Contains(table.stdout, "nightly-report") || !strings.Contains(table.stdout, "schedule cron(0 3 * * ? *) Europe/Berlin") {
+		t.Errorf("jobs --aws: %s", table)
 	}
 }
 

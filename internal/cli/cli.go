@@ -92,7 +92,8 @@ A job is one file, jobs/<name>/job.yaml; see docs/job-spec.md.`,
 	root.PersistentFlags().Bool("aws", false, "talk to the deployment on AWS (your AWS credentials and region) instead of a local engine")
 	root.PersistentFlags().String("prefix", "", "with --aws: the deployment's name prefix (default $LONGSHORE_PREFIX or "+deploy.DefaultPrefix+")")
 	root.AddCommand(a.validateCommand(), a.scheduleCommand(), a.localCommand(), a.runCommand(),
-		a.runsCommand(), a.logsCommand(), a.stopCommand())
+		a.runsCommand(), a.logsCommand(), a.stopCommand(),
+		a.initCommand(), a.synthCommand(), a.diffCommand(), a.deployCommand(), a.destroyCommand())
 	a.extendRoot(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError("%v (see --help)", err)

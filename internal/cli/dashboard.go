@@ -17,7 +17,6 @@ import (
 	"github.com/longshore/longshore/internal/api/remoteapi"
 	"github.com/longshore/longshore/internal/dashboard"
 	"github.com/longshore/longshore/internal/deploy"
-	"github.com/longshore/longshore/jobs"
 )
 
 // defaultDashboardAddr is where `dashboard --aws` listens: this machine
@@ -114,15 +113,12 @@ func (a *App) serveAWSDashboard(cmd *cobra.Command, addr string, asJSON bool) er
 	if prefix == "" {
 		prefix = deploy.DefaultPrefix
 	}
-	cat, err := jobs.Catalog()
+	// Ask before serving, so that missing credentials, a wrong prefix or a
+	// refusal show here rather than in the browser. The catalog shown is the
+	// one the deployment runs, read from it.
+	cat, err := dep.c.Catalog(cmd.Context())
 	if err != nil {
-		return &exitError{code: ExitFailure, err: fmt.Errorf("load the job catalog built into longshore: %w", err)}
-	}
-
-	// Ask once before serving, so that missing credentials, a wrong prefix
-	// or a refusal show here rather than in the browser.
-	if _, err := b.List(cmd.Context(), api.ListOptions{Limit: 1}); err != nil {
-		return apiError(fmt.Errorf("read the runs of deployment %q: %w", prefix, err))
+		return apiError(fmt.Errorf("read the job catalog of deployment %q: %w", prefix, err))
 	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)

@@ -153,8 +153,8 @@ func TestTheDashboardOfADeploymentServesThePagesAndTheRunsOfTheDeployment(t *tes
 	}
 	status, _, body = get("/v1/jobs")
 	var jobs struct{ Jobs []api.Job }
-	if status != 200 || json.Unmarshal([]byte(body), &jobs) != nil || len(jobs.Jobs) != 5 {
-		t.Fatalf("GET /v1/jobs = %d %s: want the five jobs built in", status, body)
+	if status != 200 || json.Unmarshal([]byte(body), &jobs) != nil || len(jobs.Jobs) != len(deployedFiles) {
+		t.Fatalf("GET /v1/jobs = %d %s: want the deployment's jobs", status, body)
 	}
 	for _, j := range jobs.Jobs {
 		if ran := j.LastRun != nil && j.LastRun.ID == started.ID; ran != (j.Name == "hello") {

@@ -11,9 +11,40 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/api/remoteapi"
 	"github.com/longshore/longshore/internal/run"
 	"github.com/longshore/longshore/internal/schedule"
 )
+
+// jobs lists the catalog of the engine, or with --aws of the deployment,
+// each job with its newest run.
+func (a *App) jobs(cmd *cobra.Command) ([]api.Job, error) {
+	if onAWS, _ := cmd.Flags().GetBool("aws"); onAWS {
+		b, err := a.runs(cmd)
+		if err != nil {
+			return nil, err
+		}
+		dep := b.(awsBackend)
+		cat, err := dep.c.Catalog(cmd.Context())
+		if err != nil {
+			return nil, apiError(fmt.Errorf("read the job catalog of the deployment: %w", err))
+		}
+		jobs := remoteapi.CatalogJobs(cat, dep.c.Prefix())(a.Now())
+		if name, err := remoteapi.WithLastRuns(cmd.Context(), dep.c, jobs); err != nil {
+			return nil, apiError(fmt.Errorf("list the runs of job %s: %w", name, err))
+		}
+		return jobs, nil
+	}
+	c, err := a.client(cmd)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := c.Jobs(cmd.Context())
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return jobs, nil
+}
 
 func (a *App) jobsCommand() *cobra.Command {
 	var asJSON bool
@@ -26,20 +57,18 @@ name, show that job in full. --json prints what the engine's /v1/jobs
 answers: an array of jobs, or one job.
 
 The catalog is the one the engine loaded; "longshore validate" checks the
-files on disk.`,
+files on disk. With --aws, the catalog is the one the deployment runs, read
+from its api function, each job with its newest run there.`,
 		Example: `  longshore jobs
   longshore jobs nightly-report
+  longshore jobs --aws --prefix staging
   longshore jobs --json | jq -r '.[] | select(.lastRun.status == "failed") | .name'`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeJobArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
+			jobs, err := a.jobs(cmd)
 			if err != nil {
 				return err
-			}
-			jobs, err := c.Jobs(cmd.Context())
-			if err != nil {
-				return apiError(err)
 			}
 			now := a.Now()
 			if len(args) == 1 {

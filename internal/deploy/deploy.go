@@ -30,6 +30,19 @@ const (
 	EnvPayloadBucket = "LONGSHORE_PAYLOAD_BUCKET"
 	// EnvUploadsBucket is the uploads bucket whose objects trigger S3 jobs.
 	EnvUploadsBucket = "LONGSHORE_UPLOADS_BUCKET"
+	// EnvCatalog is the folder holding the deployed catalog's <name>/job.yaml
+	// files (CatalogDir in the catalog layer; default CatalogDir).
+	EnvCatalog = "LONGSHORE_CATALOG"
+)
+
+// CatalogDir is where the functions find the catalog a deployment ships to
+// them: the catalog layer, which Lambda extracts below /opt, holds
+// longshore/jobs/<name>/job.yaml. The functions' code is the same for every
+// catalog; only the layer differs.
+const (
+	CatalogDir = "/opt/" + CatalogLayerPath
+	// CatalogLayerPath is the catalog's folder inside the layer's archive.
+	CatalogLayerPath = "longshore/jobs"
 )
 
 // DefaultPrefix names a deployment when no prefix is given.

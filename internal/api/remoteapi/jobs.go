@@ -16,8 +16,8 @@ import (
 // counts it from when the schedule was created, which the catalog does not
 // know.
 //
-// The catalog is the one this binary embeds; a deployment made from
-// another one runs other jobs.
+// The catalog is the deployment's own (remote.Client.Catalog), as shipped
+// to its functions.
 func CatalogJobs(cat *job.Catalog, prefix string) func(now time.Time) []api.Job {
 	if prefix == "" {
 		prefix = deploy.DefaultPrefix

@@ -238,6 +238,22 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 	if jobs == nil {
 		jobs = []api.Job{}
 	}
+	if name, err := WithLastRuns(r.Context(), s.o.Deployment, jobs); err != nil {
+		s.fail(w, "list the runs of job "+name, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string][]api.Job{"jobs": jobs})
+}
+
+// RunLister lists a deployment's runs (remote.Client).
+type RunLister interface {
+	List(ctx context.Context, o api.ListOptions) (api.RunList, error)
+}
+
+// WithLastRuns sets each job's newest run (LastRun), asking the deployment
+// for all jobs at once. On an error it returns the name of a job whose runs
+// could not be listed.
+func WithLastRuns(ctx context.Context, dep RunLister, jobs []api.Job) (string, error) {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i := range jobs {
@@ -245,7 +261,7 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		wg.Go(func() {
-			got, err := s.o.Deployment.List(r.Context(), api.ListOptions{Job: jobs[i].Name, Limit: 1})
+			got, err := dep.List(ctx, api.ListOptions{Job: jobs[i].Name, Limit: 1})
 			if err != nil {
 				errs[i] = err
 				return
@@ -259,11 +275,10 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			s.fail(w, "list the runs of job "+jobs[i].Name, err)
-			return
+			return jobs[i].Name, err
 		}
 	}
-	api.WriteJSON(w, http.StatusOK, map[string][]api.Job{"jobs": jobs})
+	return "", nil
 }
 
 func runID(w http.ResponseWriter, r *http.Request) (string, bool) {

@@ -47,6 +47,9 @@ type Config struct {
 	PayloadBucket string
 	// UploadsBucket is the bucket whose objects trigger S3 jobs (launcher only).
 	UploadsBucket string
+	// CatalogDir holds the deployed catalog's <name>/job.yaml files
+	// (deploy.EnvCatalog; deploy.CatalogDir, the catalog layer, when unset).
+	CatalogDir string
 }
 
 // Limits of ECS awsvpc configurations.
@@ -106,6 +109,10 @@ func Load(fn Function, getenv func(string) string) (Config, error) {
 	c.EventBus = l.str(deploy.EnvEventBus, busRe, "an event bus name or ARN")
 	c.PayloadBucket = l.str(deploy.EnvPayloadBucket, bucketRe, "an S3 bucket name")
 	c.UploadsBucket = l.str(deploy.EnvUploadsBucket, bucketRe, "an S3 bucket name")
+	c.CatalogDir = getenv(deploy.EnvCatalog)
+	if c.CatalogDir == "" {
+		c.CatalogDir = deploy.CatalogDir
+	}
 	if len(l.problems) > 0 {
 		return Config{}, fmt.Errorf("configure the %s function from its environment:\n%w", fn, errors.Join(l.problems...))
 	}

@@ -23,6 +23,8 @@ const (
 	OpList = "list"
 	OpStop = "stop"
 	OpLogs = "logs"
+	// OpCatalog answers the catalog the deployment runs (CatalogPage).
+	OpCatalog = "catalog"
 )
 
 // APIRequest is the payload of the api function, which the CLI's AWS
@@ -32,6 +34,7 @@ const (
 //	{"op": "list", "job": J, "status": [S...], "limit": N, "cursor": C} -> api.RunList
 //	{"op": "stop", "id": "r-..."}                                -> api.Run
 //	{"op": "logs", "id": "r-...", "token": T, "limit": N}        -> LogsPage
+//	{"op": "catalog"}                                            -> CatalogPage
 //
 // Errors come back as Lambda function errors whose errorType is
 // RequestError (a request that can never succeed), NotFound or
@@ -60,6 +63,14 @@ type LogsPage struct {
 	// Done is true once the run has finished and this page reached the end
 	// of its output: following it can stop.
 	Done bool `json:"done"`
+}
+
+// CatalogPage is the job catalog a deployment runs: its files as they were
+// shipped to the functions, by path below the catalog folder
+// (<name>/job.yaml). The CLI loads them as the functions did, so what it
+// shows of a deployment's jobs is what the deployment runs.
+type CatalogPage struct {
+	Files map[string]string `json:"files"`
 }
 
 // StopService stops runs (dispatch.Service).
@@ -103,6 +114,8 @@ type APIOptions struct {
 	Logs   LogReader
 	Prefix string
 	Log    *slog.Logger
+	// JobFiles are the deployed catalog's files (host.Host.JobFiles).
+	JobFiles map[string]string
 }
 
 // API is the api function's handler.
@@ -141,8 +154,14 @@ func (a *API) Serve(ctx context.Context, req APIRequest) (any, error) {
 		out, err = a.stop(ctx, req)
 	case OpLogs:
 		out, err = a.logs(ctx, req)
+	case OpCatalog:
+		files := a.o.JobFiles
+		if files == nil {
+			files = map[string]string{}
+		}
+		out = CatalogPage{Files: files}
 	default:
-		err = badRequest(fmt.Sprintf("op %q is unknown: use %s, %s, %s or %s", req.Op, OpGet, OpList, OpStop, OpLogs))
+		err = badRequest(fmt.Sprintf("op %q is unknown: use %s, %s, %s, %s or %s", req.Op, OpGet, OpList, OpStop, OpLogs, OpCatalog))
 	}
 	if err != nil {
 		return nil, invokeError(err)

@@ -17,8 +17,10 @@ package host
 import (
 	crand "crypto/rand"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -39,7 +41,6 @@ import (
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
-	"github.com/longshore/longshore/jobs"
 )
 
 // Environment variables of the SDK that the host reads.
@@ -68,12 +69,15 @@ const (
 
 // Host is the AWS side of one function.
 type Host struct {
-	Config  config.Config
-	Jobs    *job.Catalog
-	Store   *dynamo.Store
-	Runner  *ecs.Runner
-	Service *dispatch.Service
-	Log     *slog.Logger
+	Config config.Config
+	Jobs   *job.Catalog
+	// JobFiles are the catalog's files as deployed, by path below the
+	// catalog folder (<name>/job.yaml): what `longshore jobs --aws` reads.
+	JobFiles map[string]string
+	Store    *dynamo.Store
+	Runner   *ecs.Runner
+	Service  *dispatch.Service
+	Log      *slog.Logger
 }
 
 // New builds the host of a function from its configuration and the
@@ -84,9 +88,9 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := jobs.Catalog()
+	catalog, files, err := LoadCatalog(cfg.CatalogDir)
 	if err != nil {
-		return nil, fmt.Errorf("load the embedded job catalog: %w", err)
+		return nil, err
 	}
 	endpoint := func(service string) *string {
 		if e := Endpoint(service, getenv); e != "" {
@@ -120,7 +124,32 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 		Jobs: catalog, Store: store, Runner: runner, Notifier: notifier, Now: time.Now, Log: log,
 		NewID: func() (string, error) { return run.NewID(crand.Reader) },
 	})
-	return &Host{Config: cfg, Jobs: catalog, Store: store, Runner: runner, Service: svc, Log: log}, nil
+	return &Host{Config: cfg, Jobs: catalog, JobFiles: files, Store: store, Runner: runner, Service: svc, Log: log}, nil
+}
+
+// LoadCatalog loads the catalog a deployment ships to its functions (the
+// catalog layer's folder, deploy.CatalogDir) as `longshore validate` does,
+// less the files beside job.yaml, which are not shipped; and returns its
+// job files as they are.
+func LoadCatalog(dir string) (*job.Catalog, map[string]string, error) {
+	fsys := os.DirFS(dir)
+	cat, err := job.Load(fsys, dir, job.Options{SkipFiles: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load the deployed job catalog from %s: %w", dir, err)
+	}
+	names, err := fs.Glob(fsys, path.Join("*", "job.yaml"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("list the deployed job catalog in %s: %w", dir, err)
+	}
+	files := make(map[string]string, len(names))
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the deployed job catalog: %w", err)
+		}
+		files[name] = string(b)
+	}
+	return cat, files, nil
 }
 
 // DynamoDBAttempts bounds the calls of one DynamoDB operation: throttled

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -18,6 +19,7 @@ import (
 	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -40,6 +42,9 @@ func New(l Invoker, prefix string) *Client {
 	}
 	return &Client{lambda: l, prefix: prefix}
 }
+
+// Prefix names the deployment the client talks to.
+func (c *Client) Prefix() string { return c.prefix }
 
 // Error is an error the deployment answered.
 type Error struct {
@@ -118,4 +123,22 @@ func (c *Client) Logs(ctx context.Context, id, token string) (handler.LogsPage, 
 	var out handler.LogsPage
 	err := c.invoke(ctx, "api", handler.APIRequest{Op: handler.OpLogs, ID: id, Token: token}, &out)
 	return out, err
+}
+
+// Catalog reads the job catalog the deployment runs, as shipped to its
+// functions, and loads it as they do.
+func (c *Client) Catalog(ctx context.Context) (*job.Catalog, error) {
+	var out handler.CatalogPage
+	if err := c.invoke(ctx, "api", handler.APIRequest{Op: handler.OpCatalog}, &out); err != nil {
+		return nil, err
+	}
+	fsys := fstest.MapFS{}
+	for name, body := range out.Files {
+		fsys[name] = &fstest.MapFile{Data: []byte(body), Mode: 0o644}
+	}
+	cat, err := job.Load(fsys, "deployed catalog", job.Options{SkipFiles: true})
+	if err != nil {
+		return nil, fmt.Errorf("load the deployed job catalog: %w", err)
+	}
+	return cat, nil
 }

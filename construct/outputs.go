@@ -1,4 +1,4 @@
-package main
+package construct
 
 import (
 	"strconv"
@@ -13,9 +13,9 @@ import (
 // (DescribeStacks on the stack, or ListExports): each keyed by a
 // deploy.Output* constant and exported as deploy.ExportName(prefix, key).
 // Queue URLs are exported per job as deploy.QueueURLExport(prefix, job).
-func (s *LongshoreStack) addOutputs(prefix string) {
+func (s *Longshore) addOutputs(prefix string) {
 	out := func(key string, value *string, description, export string) {
-		o := awscdk.NewCfnOutput(s.Stack, jsii.String(key), &awscdk.CfnOutputProps{
+		o := awscdk.NewCfnOutput(s.Construct, jsii.String(key), &awscdk.CfnOutputProps{
 			Value:       value,
 			Description: jsii.String(description),
 			ExportName:  jsii.String(export),
@@ -44,7 +44,7 @@ func (s *LongshoreStack) addOutputs(prefix string) {
 	}
 	for i, q := range s.Queues.Queues {
 		key := deploy.OutputQueueURLPrefix + pascal(q.Job)
-		if s.Stack.Node().TryFindChild(jsii.String(key)) != nil {
+		if s.Node().TryFindChild(jsii.String(key)) != nil {
 			key += strconv.Itoa(i)
 		}
 		out(key, q.Queue.QueueUrl(), "The trigger queue of job "+q.Job, deploy.QueueURLExport(prefix, q.Job))

@@ -1,7 +1,9 @@
-package main
+package construct
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -9,18 +11,19 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// checkWithNag runs cdk-nag's AwsSolutions checks on the app: findings
-// become annotations (errors fail `cdk synth`) and cdk.out gets a
-// NagReport CSV.
-func checkWithNag(app awscdk.App) {
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+// CheckWithNag runs cdk-nag's AwsSolutions checks on scope (an app or a
+// stack): findings become annotations (errors fail `cdk synth`) and
+// cdk.out gets a NagReport CSV. Longshore's own suppressions, each with its
+// reason, are recorded by NewLongshore.
+func CheckWithNag(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }
 
 // suppressNagFindings records the stack's suppressions. Every suppression
 // of the project is here, each with its reason, scoped to the constructs
 // and (for IAM5) the exact resources it concerns.
-func suppressNagFindings(s *LongshoreStack, cfg Config) {
-	prefix := regexp.QuoteMeta(cfg.Prefix)
+func suppressNagFindings(s *Longshore, containerInsights bool) {
+	prefix := regexp.QuoteMeta(s.Prefix)
 	arn := func(rest string) string {
 		return `Resource::arn:<AWS::Partition>:` + rest
 	}
@@ -45,7 +48,7 @@ func suppressNagFindings(s *LongshoreStack, cfg Config) {
 		suppress(role, "AwsSolutions-IAM5",
 			"A payload too large for ECS overrides is one object per run, payloads/<job>/<run id>.json (deploy.PayloadKey), "+
 				"whose key exists only once the run does; PutObject only, below payloads/ of the stack's own payload bucket.",
-			regex(`^Resource::<BucketsPayloads[0-9A-F]+\.Arn>/payloads/\*$`))
+			regex(`^Resource::<[A-Za-z0-9]*BucketsPayloads[0-9A-F]+\.Arn>/payloads/\*$`))
 		suppress(role, "AwsSolutions-IAM5",
 			"Reply queues belong to callers and are named per request: SendMessage only, to queues of this account and "+
 				"Region whose names start with <prefix>_reply- (deploy.ReplyQueuePrefix); more only by naming their ARNs in "+
@@ -58,10 +61,11 @@ func suppressNagFindings(s *LongshoreStack, cfg Config) {
 			regex(`^`+arn(`states:<AWS::Region>:<AWS::AccountId>:stateMachine:`+prefix+`-\*$`)))
 	}
 	for _, t := range s.Tasks {
+		suppressJobGrants(t)
 		suppress(t.TaskRole, "AwsSolutions-IAM5",
 			"A task reads only its own run's objects, whose keys exist only at run time: its payload below "+
 				"payloads/<job>/ and, for S3-triggered jobs, the uploads matching its triggers' prefix*suffix; GetObject only.",
-			regex(`^Resource::<Buckets(Payloads|Uploads)[0-9A-F]+\.Arn>/.*$`))
+			regex(`^Resource::<[A-Za-z0-9]*Buckets(Payloads|Uploads)[0-9A-F]+\.Arn>/.*$`))
 		suppress(t.ExecutionRole, "AwsSolutions-IAM5",
 			"ecr:GetAuthorizationToken has no resource-level permissions (it returns a registry login, not an image); the "+
 				"image pulls themselves are limited to the job's own asset or named repository.",
@@ -73,7 +77,7 @@ func suppressNagFindings(s *LongshoreStack, cfg Config) {
 					"execution role, never an environment value.")
 		}
 	}
-	if !cfg.ContainerInsights {
+	if !containerInsights {
 		suppress(s.Cluster.Cluster, "AwsSolutions-ECS4",
 			"Off by default so that an idle deployment is not billed for Container Insights metrics; every run's outcome, "+
 				"exit code and container logs are recorded anyway. Turn it on with -c containerInsights=true.")
@@ -82,6 +86,38 @@ func suppressNagFindings(s *LongshoreStack, cfg Config) {
 		suppress(q, "AwsSolutions-SQS3",
 			"This queue is itself a dead-letter queue (of Scheduler, of EventBridge targets, of Lambda's failed asynchronous "+
 				"invocations), which cdk-nag cannot see because no redrive policy names it; an alarm fires when it is not empty.")
+	}
+}
+
+// suppressJobGrants records, by name, each wildcard and AWS managed policy
+// a job's owner granted its task role in job.yaml: the owner's decision,
+// which `longshore validate` lists as a warning when a resource is "*".
+func suppressJobGrants(t *JobTask) {
+	spec := t.Job
+	for i, p := range spec.Permissions {
+		var findings []any
+		for _, a := range p.Actions {
+			if strings.ContainsAny(a, "*?") {
+				findings = append(findings, "Action::"+a)
+			}
+		}
+		for _, r := range p.Resources {
+			if strings.ContainsAny(r, "*?") {
+				findings = append(findings, "Resource::"+r)
+			}
+		}
+		if len(findings) > 0 {
+			suppress(t.TaskRole, "AwsSolutions-IAM5", fmt.Sprintf(
+				"Declared by the job's owner in %s, permissions[%d] (%s on %s): a grant of the job's own container, made on purpose.",
+				spec.Path, i, strings.Join(p.Actions, ", "), strings.Join(p.Resources, ", ")), findings...)
+		}
+	}
+	for i, arn := range spec.ManagedPolicies {
+		if strings.Contains(arn, ":iam::aws:policy/") {
+			suppress(t.TaskRole, "AwsSolutions-IAM4", fmt.Sprintf(
+				"Declared by the job's owner in %s, managedPolicies[%d]: an AWS managed policy the job's container is meant to have.",
+				spec.Path, i), "Policy::"+arn)
+		}
 	}
 }
 

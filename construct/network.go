@@ -1,4 +1,4 @@
-package main
+package construct
 
 import (
 	"fmt"
@@ -14,7 +14,11 @@ import (
 type NetworkProps struct {
 	Prefix    string
 	Retention awslogs.RetentionDays
-	// VpcID and SubnetIDs name an existing network; empty means a new VPC.
+	// Vpc and Subnets are an existing network (Subnets default to the
+	// VPC's private subnets); nil means VpcID and SubnetIDs, or a new VPC.
+	Vpc     awsec2.IVpc
+	Subnets []awsec2.ISubnet
+	// VpcID and SubnetIDs name an existing network by id.
 	VpcID     string
 	SubnetIDs []string
 	// NatGateways of a new VPC; 0 puts tasks in public subnets.
@@ -45,7 +49,13 @@ type Network struct {
 func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Network {
 	c := constructs.NewConstruct(scope, &id)
 	n := &Network{Construct: c, AssignPublicIP: props.AssignPublicIP}
-	if props.VpcID != "" {
+	if props.Vpc != nil {
+		n.Vpc = props.Vpc
+		n.Subnets = props.Subnets
+		if len(n.Subnets) == 0 {
+			n.Subnets = *props.Vpc.PrivateSubnets()
+		}
+	} else if props.VpcID != "" {
 		stack := awscdk.Stack_Of(c)
 		n.Vpc = awsec2.Vpc_FromVpcAttributes(c, jsii.String("Vpc"), &awsec2.VpcAttributes{
 			VpcId:             jsii.String(props.VpcID),

@@ -1,14 +1,22 @@
-package main
+// Package construct is Longshore as a CDK construct: NewLongshore adds a
+// deployment of a job catalog (its network, cluster, task definitions,
+// triggers, runs table, results bus and functions) to any stack of a CDK
+// app. Longshore's own app (infra/) is a thin main over it.
+package construct
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -17,16 +25,58 @@ import (
 	"github.com/longshore/longshore/internal/job"
 )
 
-// LongshoreStackProps is a deployment: its configuration and its catalog.
-type LongshoreStackProps struct {
-	awscdk.StackProps
-	Config  Config
-	Catalog *job.Catalog
+// LongshoreProps configure a deployment of Longshore. Only the catalog is
+// required (Catalog, or JobsDir to load it from) and the functions' code
+// (FunctionsDir); everything else has a default.
+type LongshoreProps struct {
+	// Catalog is the job catalog (LoadCatalog); when nil, it is loaded from
+	// JobsDir.
+	Catalog *Catalog
+	// JobsDir is the folder holding <name>/job.yaml files, used when
+	// Catalog is nil.
+	JobsDir string
+	// FunctionsDir holds <name>/bootstrap of each function, linux/arm64
+	// (the release's lambda/ folder, or `make build`'s bin/lambda).
+	FunctionsDir string
+	// Prefix names every physical resource (deploy.DefaultPrefix when
+	// empty): a second deployment in one account needs its own.
+	Prefix string
+	// Vpc and Subnets are the network tasks run in by default (Subnets
+	// default to the VPC's private subnets); VpcID and SubnetIDs name one by
+	// id instead; with none of them, a new VPC is made.
+	Vpc       awsec2.IVpc
+	Subnets   []awsec2.ISubnet
+	VpcID     string
+	SubnetIDs []string
+	// AssignPublicIP gives tasks public IPs: for existing public subnets.
+	AssignPublicIP bool
+	// NatGateways of a new VPC (1 when nil); 0 puts tasks in public subnets
+	// with public IPs and no NAT gateway.
+	NatGateways *int
+	// LogRetention of every log group made (one month when empty).
+	LogRetention awslogs.RetentionDays
+	// AlarmsTopic, when set, is told of every alarm and its recovery.
+	AlarmsTopic awssns.ITopic
+	// ContainerInsights turns on CloudWatch Container Insights.
+	ContainerInsights bool
+	// CallbackQueueArns and CallbackStateMachineArns extend the callback
+	// targets the functions may reach beyond the deployment's own name
+	// prefixes.
+	CallbackQueueArns        []string
+	CallbackStateMachineArns []string
 }
 
-// LongshoreStack is everything one deployment needs, built from the catalog.
-type LongshoreStack struct {
-	awscdk.Stack
+// Longshore is everything one deployment needs, built from its catalog:
+// the network, the cluster, each job's task definition, the triggers, the
+// runs table, the results bus and the four functions. Its fields are what
+// a caller's own constructs may use: grant access to Table.Table, put
+// objects in Buckets.Uploads, send to a Queues.Queues entry, invoke
+// Functions.Launcher.Function, subscribe to Results.Bus.
+type Longshore struct {
+	constructs.Construct
+	Prefix      string
+	Catalog     *Catalog
+	CatalogFile *CatalogLayer
 	Network     *Network
 	Cluster     *Cluster
 	Buckets     *Buckets
@@ -42,39 +92,67 @@ type LongshoreStack struct {
 	Alarms      *Alarms
 }
 
-// NewLongshoreStack creates the stack. Its errors are the catalog's
-// problems that only a deployment has (names too long for AWS, an image
-// folder that is gone) and name the job file and field.
-func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreStackProps) (*LongshoreStack, error) {
-	cfg := props.Config
-	jobs := props.Catalog.Jobs()
-	if err := checkNames(cfg.Prefix, jobs); err != nil {
+// NewLongshore adds a deployment to scope, which must be inside a stack.
+// Its errors are the catalog's problems (as `longshore validate` prints
+// them) and those only a deployment has (names too long for AWS, an image
+// folder that is gone), each naming the job file and field.
+func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) (*Longshore, error) {
+	p := *props
+	if p.Prefix == "" {
+		p.Prefix = deploy.DefaultPrefix
+	}
+	if err := CheckPrefix(p.Prefix); err != nil {
+		return nil, fmt.Errorf("prefix: %w", err)
+	}
+	if p.LogRetention == "" {
+		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	nat := 1
+	if p.NatGateways != nil {
+		nat = *p.NatGateways
+	}
+	if p.Catalog == nil {
+		if p.JobsDir == "" {
+			return nil, errors.New("no job catalog: give LongshoreProps.Catalog or JobsDir")
+		}
+		cat, err := LoadCatalog(p.JobsDir)
+		if err != nil {
+			return nil, err
+		}
+		p.Catalog = cat
+	}
+	if err := checkFunctions(p.FunctionsDir); err != nil {
 		return nil, err
 	}
-	sp := props.StackProps
-	if sp.Description == nil {
-		sp.Description = jsii.String("Longshore (" + cfg.Prefix + "): containers run as jobs on AWS Fargate")
+	jobs := p.Catalog.Jobs()
+	if err := checkNames(p.Prefix, jobs); err != nil {
+		return nil, err
 	}
-	stack := awscdk.NewStack(scope, &id, &sp)
-	s := &LongshoreStack{Stack: stack}
-	retention := cfg.Retention()
+	c := constructs.NewConstruct(scope, &id)
+	stack := c
+	s := &Longshore{Construct: c, Prefix: p.Prefix, Catalog: p.Catalog}
+	retention := p.LogRetention
+	var err error
+	if s.CatalogFile, err = NewCatalogLayer(stack, "Catalog", &CatalogLayerProps{Catalog: p.Catalog}); err != nil {
+		return nil, err
+	}
 
 	s.Network = NewNetwork(stack, "Network", &NetworkProps{
-		Prefix: cfg.Prefix, Retention: retention, VpcID: cfg.VpcID, SubnetIDs: cfg.SubnetIDs,
-		NatGateways: cfg.NatGateways, AssignPublicIP: cfg.AssignPublicIP,
+		Prefix: p.Prefix, Retention: retention, Vpc: p.Vpc, Subnets: p.Subnets, VpcID: p.VpcID, SubnetIDs: p.SubnetIDs,
+		NatGateways: nat, AssignPublicIP: p.AssignPublicIP || (p.Vpc == nil && p.VpcID == "" && nat == 0),
 	})
 	s.Cluster = NewCluster(stack, "Cluster", &ClusterProps{
-		Prefix: cfg.Prefix, Vpc: s.Network.Vpc, ContainerInsights: cfg.ContainerInsights,
+		Prefix: p.Prefix, Vpc: s.Network.Vpc, ContainerInsights: p.ContainerInsights,
 	})
 	s.Buckets = NewBuckets(stack, "Buckets", &BucketsProps{})
 	s.Table = NewRunsTable(stack, "RunsTable", &RunsTableProps{})
-	s.Results = NewResults(stack, "Results", &ResultsProps{Prefix: cfg.Prefix, Retention: retention})
-	s.DeadLetters = NewDeadLetters(stack, "DeadLetters", &DeadLettersProps{Prefix: cfg.Prefix})
+	s.Results = NewResults(stack, "Results", &ResultsProps{Prefix: p.Prefix, Retention: retention})
+	s.DeadLetters = NewDeadLetters(stack, "DeadLetters", &DeadLettersProps{Prefix: p.Prefix})
 
 	subnets := s.Network.SubnetIDs()
 	for _, spec := range jobs {
 		t, err := NewJobTask(stack, "Job"+pascal(spec.Name), &JobTaskProps{
-			Prefix: cfg.Prefix, Job: spec, JobsDir: cfg.JobsDir, Retention: retention,
+			Prefix: p.Prefix, Job: spec, JobsDir: p.Catalog.Dir(), Retention: retention,
 			Uploads: s.Buckets.Uploads, Payloads: s.Buckets.Payloads,
 		})
 		if err != nil {
@@ -84,9 +162,9 @@ func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreSt
 	}
 
 	s.Functions = NewFunctions(stack, "Functions", &FunctionsProps{
-		Prefix: cfg.Prefix, Dir: cfg.FunctionsDir, Retention: retention,
+		Prefix: p.Prefix, Dir: p.FunctionsDir, Retention: retention,
 		Environment: map[string]*string{
-			deploy.EnvPrefix:         jsii.String(cfg.Prefix),
+			deploy.EnvPrefix:         jsii.String(p.Prefix),
 			deploy.EnvCluster:        s.Cluster.Cluster.ClusterArn(),
 			deploy.EnvSubnets:        awscdk.Fn_Join(jsii.String(","), &subnets),
 			deploy.EnvSecurityGroups: s.Network.SecurityGroup.SecurityGroupId(),
@@ -95,13 +173,15 @@ func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreSt
 			deploy.EnvEventBus:       s.Results.Bus.EventBusName(),
 			deploy.EnvPayloadBucket:  s.Buckets.Payloads.BucketName(),
 			deploy.EnvUploadsBucket:  s.Buckets.Uploads.BucketName(),
+			deploy.EnvCatalog:        jsii.String(deploy.CatalogDir),
 		},
+		Layers: []awslambda.ILayerVersion{s.CatalogFile.Layer},
 	})
 	fns := s.Functions
 	grants := &Grants{
-		Prefix: cfg.Prefix, Cluster: s.Cluster, Tasks: s.Tasks, Bus: s.Results.Bus, Payloads: s.Buckets.Payloads,
+		Prefix: p.Prefix, Cluster: s.Cluster, Tasks: s.Tasks, Bus: s.Results.Bus, Payloads: s.Buckets.Payloads,
 		Table:             s.Table.Table,
-		CallbackQueueArns: cfg.CallbackQueueArns, CallbackStateMachineArns: cfg.CallbackStateMachineArns,
+		CallbackQueueArns: p.CallbackQueueArns, CallbackStateMachineArns: p.CallbackStateMachineArns,
 	}
 	// The launcher starts runs (and stops the runs a "replace" job
 	// replaces); the tracker retries; the reconciler stops timed-out tasks
@@ -125,9 +205,8 @@ func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreSt
 	grants.Notify(fns.API.Role)
 	grants.ReadWriteRuns(fns.API.Role)
 
-	var err error
 	s.Schedules, err = NewSchedules(stack, "Schedules", &SchedulesProps{
-		Prefix: cfg.Prefix, Jobs: jobs, Launcher: fns.Launcher.Function, DeadLetters: s.DeadLetters.Schedules,
+		Prefix: p.Prefix, Jobs: jobs, Launcher: fns.Launcher.Function, DeadLetters: s.DeadLetters.Schedules,
 	})
 	if err != nil {
 		return nil, err
@@ -136,7 +215,7 @@ func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreSt
 		Jobs: jobs, Bucket: s.Buckets.Uploads, Launcher: fns.Launcher.Function, DeadLetters: s.DeadLetters.Events,
 	})
 	s.Queues = NewJobQueues(stack, "JobQueues", &JobQueuesProps{
-		Prefix: cfg.Prefix, Jobs: jobs, Launcher: fns.Launcher.Function, LauncherTimeout: launcherTimeout,
+		Prefix: p.Prefix, Jobs: jobs, Launcher: fns.Launcher.Function, LauncherTimeout: launcherTimeout,
 	})
 	s.Tracking = NewTracking(stack, "Tracking", &TrackingProps{
 		ClusterArn: s.Cluster.Cluster.ClusterArn(), Tracker: fns.Tracker.Function,
@@ -148,16 +227,17 @@ func NewLongshoreStack(scope constructs.Construct, id string, props *LongshoreSt
 		deadLetters["queue-"+q.Job] = q.DeadLetter
 	}
 	s.Alarms = NewAlarms(stack, "Alarms", &AlarmsProps{
-		Prefix:      cfg.Prefix,
+		Prefix:      p.Prefix,
 		DeadLetters: deadLetters,
 		Functions: map[string]awslambda.IFunction{
 			deploy.FunctionLauncher: fns.Launcher.Function, deploy.FunctionTracker: fns.Tracker.Function,
 			deploy.FunctionReconciler: fns.Reconciler.Function, deploy.FunctionAPI: fns.API.Function,
 		},
 		RunsFailed: s.Results.RunsFailed,
-		TopicArn:   cfg.AlarmTopicArn,
+		Topic:      p.AlarmsTopic,
 	})
-	s.addOutputs(cfg.Prefix)
+	s.addOutputs(p.Prefix)
+	suppressNagFindings(s, p.ContainerInsights)
 	return s, nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package construct
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,8 +19,8 @@ type AlarmsProps struct {
 	// Functions maps a function's short name to it.
 	Functions  map[string]awslambda.IFunction
 	RunsFailed awscloudwatch.IMetric
-	// TopicArn, when set, is notified of every alarm and its recovery.
-	TopicArn string
+	// Topic, when set, is notified of every alarm and its recovery.
+	Topic awssns.ITopic
 }
 
 // Alarms go off when something needs a person: a dead-letter queue holds a
@@ -36,8 +36,8 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	c := constructs.NewConstruct(scope, &id)
 	a := &Alarms{Construct: c}
 	var action awscloudwatch.IAlarmAction
-	if props.TopicArn != "" {
-		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(c, jsii.String("Topic"), jsii.String(props.TopicArn)))
+	if props.Topic != nil {
+		action = awscloudwatchactions.NewSnsAction(props.Topic)
 	}
 	add := func(id, name, description string, metric awscloudwatch.IMetric) {
 		alarm := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{

@@ -1,4 +1,4 @@
-package main
+package construct
 
 import (
 	"fmt"
@@ -52,8 +52,10 @@ type JobTask struct {
 	Family         string
 	TaskDefinition awsecs.FargateTaskDefinition
 	LogGroup       awslogs.LogGroup
-	TaskRole       awsiam.Role
-	ExecutionRole  awsiam.Role
+	// TaskRole is the role Longshore makes for the job (with its
+	// permissions and managedPolicies), or its taskRole imported.
+	TaskRole      awsiam.IRole
+	ExecutionRole awsiam.Role
 }
 
 // NewJobTask creates the task definition of one job.
@@ -66,10 +68,7 @@ func NewJobTask(scope constructs.Construct, id string, props *JobTaskProps) (*Jo
 	if err != nil {
 		return nil, err
 	}
-	t.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
-		AssumedBy:   ecsTasksPrincipal(c),
-		Description: jsii.String("Longshore job " + spec.Name + ": the permissions of its container"),
-	})
+	t.TaskRole = taskRole(c, spec)
 	t.ExecutionRole = awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   ecsTasksPrincipal(c),
 		Description: jsii.String("Longshore job " + spec.Name + ": pull its image, write its logs, read its secrets"),
@@ -85,12 +84,19 @@ func NewJobTask(scope constructs.Construct, id string, props *JobTaskProps) (*Jo
 		MemoryLimitMiB: jsii.Number(float64(spec.Memory)),
 		TaskRole:       t.TaskRole,
 		ExecutionRole:  t.ExecutionRole,
-		// Fargate Spot runs x86_64 only.
+		// Validation keeps arm64 off Fargate Spot, which runs x86_64 only.
 		RuntimePlatform: &awsecs.RuntimePlatform{
-			CpuArchitecture:       awsecs.CpuArchitecture_X86_64(),
+			CpuArchitecture:       cpuArchitecture(spec.Architecture),
 			OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
 		},
 	})
+	if spec.Storage != 0 {
+		cfn := t.TaskDefinition.Node().DefaultChild().(awsecs.CfnTaskDefinition)
+		cfn.SetEphemeralStorage(&awsecs.CfnTaskDefinition_EphemeralStorageProperty{SizeInGiB: jsii.Number(float64(spec.Storage))})
+	}
+	for _, k := range sortedKeys(spec.Tags) {
+		awscdk.Tags_Of(t.TaskDefinition).Add(jsii.String(k), jsii.String(spec.Tags[k]), nil)
+	}
 	stop := onDemandStopTimeout
 	if spec.Capacity != job.CapacityOnDemand {
 		stop = spotStopTimeout
@@ -124,6 +130,55 @@ func NewJobTask(scope constructs.Construct, id string, props *JobTaskProps) (*Jo
 	return t, nil
 }
 
+// cpuArchitecture is the task definition's name for a job's architecture.
+func cpuArchitecture(a job.Architecture) awsecs.CpuArchitecture {
+	if a == job.ArchitectureARM64 {
+		return awsecs.CpuArchitecture_ARM64()
+	}
+	return awsecs.CpuArchitecture_X86_64()
+}
+
+// taskRole is the role the job's container runs as: its taskRole as it is
+// (imported; Longshore still attaches read access to the run's objects), or
+// a role of its own holding exactly the job's permissions, as one inline
+// policy, and its managed policies.
+func taskRole(c constructs.Construct, spec *job.Spec) awsiam.IRole {
+	if spec.TaskRole != "" {
+		return awsiam.Role_FromRoleArn(c, jsii.String("TaskRole"), jsii.String(spec.TaskRole), &awsiam.FromRoleArnOptions{
+			Mutable: jsii.Bool(true),
+		})
+	}
+	props := &awsiam.RoleProps{
+		AssumedBy:   ecsTasksPrincipal(c),
+		Description: jsii.String("Longshore job " + spec.Name + ": the permissions of its container"),
+	}
+	if len(spec.Permissions) > 0 {
+		var statements []awsiam.PolicyStatement
+		for i, p := range spec.Permissions {
+			statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String(fmt.Sprintf("Job%d", i)),
+				Actions:   jsii.Strings(p.Actions...),
+				Resources: jsii.Strings(p.Resources...),
+			}))
+		}
+		props.InlinePolicies = &map[string]awsiam.PolicyDocument{
+			JobPolicyName: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+		}
+	}
+	for i, arn := range spec.ManagedPolicies {
+		mp := awsiam.ManagedPolicy_FromManagedPolicyArn(c, jsii.String(fmt.Sprintf("ManagedPolicy%d", i)), jsii.String(arn))
+		if props.ManagedPolicies == nil {
+			props.ManagedPolicies = &[]awsiam.IManagedPolicy{}
+		}
+		*props.ManagedPolicies = append(*props.ManagedPolicies, mp)
+	}
+	return awsiam.NewRole(c, jsii.String("TaskRole"), props)
+}
+
+// JobPolicyName is the task role's inline policy holding the statements of
+// the job's permissions, exactly as job.yaml declares them.
+const JobPolicyName = "job-permissions"
+
 // ecsTasksPrincipal lets ECS tasks of this account (and no one else's,
 // against the confused deputy) assume a role.
 func ecsTasksPrincipal(scope constructs.Construct) awsiam.IPrincipal {
@@ -143,7 +198,7 @@ func ecsTasksPrincipal(scope constructs.Construct) awsiam.IPrincipal {
 var ecrImageRe = regexp.MustCompile(`^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([^:@]+)`)
 
 // containerImage is the job's image: built from image.build as an asset
-// (linux/amd64, with the Containerfile or Dockerfile found there), or
+// (for the job's architecture, with the Containerfile or Dockerfile found there), or
 // image.uri as given.
 func containerImage(scope constructs.Construct, jobsDir string, spec *job.Spec) (awsecs.ContainerImage, error) {
 	if spec.Image.URI != "" {
@@ -155,9 +210,13 @@ func containerImage(scope constructs.Construct, jobsDir string, spec *job.Spec) 
 	dir := filepath.Join(jobsDir, filepath.FromSlash(spec.Dir), filepath.FromSlash(spec.Image.Build))
 	for _, name := range []string{"Containerfile", "Dockerfile"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			platform := awsecrassets.Platform_LINUX_AMD64()
+			if spec.Architecture == job.ArchitectureARM64 {
+				platform = awsecrassets.Platform_LINUX_ARM64()
+			}
 			return awsecs.ContainerImage_FromAsset(jsii.String(dir), &awsecs.AssetImageProps{
 				File:     jsii.String(name),
-				Platform: awsecrassets.Platform_LINUX_AMD64(),
+				Platform: platform,
 			}), nil
 		}
 	}

@@ -1,13 +1,14 @@
-package jobs_test
+package integration
 
 import (
+	"os"
 	"testing"
 
-	"github.com/longshore/longshore/jobs"
+	"github.com/longshore/longshore/internal/job"
 )
 
-func TestTheEmbeddedCatalogHoldsEveryExampleJob(t *testing.T) {
-	cat, err := jobs.Catalog()
+func TestTheExampleCatalogHoldsEveryExampleJob(t *testing.T) {
+	cat, err := job.Load(os.DirFS("../jobs"), "jobs", job.Options{})
 	if err != nil {
 		t.Fatalf("Catalog: %v", err)
 	}

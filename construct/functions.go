@@ -1,4 +1,4 @@
-package main
+package construct
 
 import (
 	"path/filepath"
@@ -43,6 +43,8 @@ type FunctionsProps struct {
 	Retention awslogs.RetentionDays
 	// Environment is given to every function (deploy.Env*).
 	Environment map[string]*string
+	// Layers are added to every function: the catalog.
+	Layers []awslambda.ILayerVersion
 }
 
 // Function is one Lambda with the role and log group it alone uses.
@@ -113,6 +115,7 @@ func newFunction(scope constructs.Construct, spec functionSpec, props *Functions
 		LogGroup:      f.LogGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		Environment:   &env,
+		Layers:        &props.Layers,
 	})
 	return f
 }
