@@ -162,7 +162,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	if t.Job == nil {
 		return "", &dispatch.StartError{Reason: "start task of run " + t.Run.ID + ": no job"}
 	}
-	if len(r.o.Subnets) == 0 {
+	if len(r.o.Subnets) == 0 && len(t.Job.Network.Subnets) == 0 {
 		return "", &dispatch.StartError{Reason: "start task of run " + t.Run.ID + ": no subnets are configured for tasks"}
 	}
 	if t.Resume {
@@ -220,8 +220,19 @@ func noCapacity(reason string) bool {
 }
 
 func (r *Runner) runTaskInput(t dispatch.Task, o *ecstypes.TaskOverride) *awsecs.RunTaskInput {
+	subnets, groups, public := r.o.Subnets, r.o.SecurityGroups, r.o.AssignPublicIP
+	// A job's own network, where it names one, over the deployment's.
+	if n := t.Job.Network; len(n.Subnets) > 0 {
+		subnets = n.Subnets
+	}
+	if n := t.Job.Network; len(n.SecurityGroups) > 0 {
+		groups = n.SecurityGroups
+	}
+	if p := t.Job.Network.AssignPublicIP; p != nil {
+		public = *p
+	}
 	assign := ecstypes.AssignPublicIpDisabled
-	if r.o.AssignPublicIP {
+	if public {
 		assign = ecstypes.AssignPublicIpEnabled
 	}
 	return &awsecs.RunTaskInput{
@@ -231,15 +242,30 @@ func (r *Runner) runTaskInput(t dispatch.Task, o *ecstypes.TaskOverride) *awsecs
 		ClientToken:    aws.String(t.Run.ID),
 		StartedBy:      aws.String(StartedBy(t.Run.ID)),
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets: slices.Clone(r.o.Subnets), SecurityGroups: slices.Clone(r.o.SecurityGroups), AssignPublicIp: assign,
+			Subnets: slices.Clone(subnets), SecurityGroups: slices.Clone(groups), AssignPublicIp: assign,
 		}},
-		Overrides: o,
-		Tags: []ecstypes.Tag{
-			{Key: aws.String(deploy.TagRun), Value: aws.String(t.Run.ID)},
-			{Key: aws.String(deploy.TagJob), Value: aws.String(t.Job.Name)},
-		},
+		Overrides:            o,
+		Tags:                 taskTags(t),
 		EnableECSManagedTags: true,
 	}
+}
+
+// taskTags are the tags of a run's task: the job's own (job.yaml tags, for
+// cost allocation), then Longshore's, which name the run and the job.
+func taskTags(t dispatch.Task) []ecstypes.Tag {
+	keys := make([]string, 0, len(t.Job.Tags))
+	for k := range t.Job.Tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	tags := make([]ecstypes.Tag, 0, len(keys)+2)
+	for _, k := range keys {
+		tags = append(tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(t.Job.Tags[k])})
+	}
+	return append(tags,
+		ecstypes.Tag{Key: aws.String(deploy.TagRun), Value: aws.String(t.Run.ID)},
+		ecstypes.Tag{Key: aws.String(deploy.TagJob), Value: aws.String(t.Job.Name)},
+	)
 }
 
 // runTask calls RunTask until it starts the task, fails for good, or the

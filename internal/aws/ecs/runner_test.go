@@ -149,6 +149,34 @@ func TestStartSendsTheRunTaskRequestOfTheJob(t *testing.T) {
 					t.Errorf("overrides are not for the essential container: %v", c.Body["overrides"])
 				}
 			}},
+		{"a job's own network replaces the deployment's subnets, security groups and public IP", helloYAML +
+			"network: {subnets: [subnet-0fedcba9876543210], securityGroups: [sg-0aaaaaaaaaaaaaaaa, sg-0bbbbbbbbbbbbbbbb], assignPublicIp: true}\n",
+			func(t *testing.T, c call) {
+				vpc := dig(c.Body, "networkConfiguration", "awsvpcConfiguration")
+				if fmt.Sprint(dig(vpc, "subnets")) != "[subnet-0fedcba9876543210]" ||
+					fmt.Sprint(dig(vpc, "securityGroups")) != "[sg-0aaaaaaaaaaaaaaaa sg-0bbbbbbbbbbbbbbbb]" || dig(vpc, "assignPublicIp") != "ENABLED" {
+					t.Errorf("awsvpcConfiguration = %v", vpc)
+				}
+			}},
+		{"a job's security groups alone keep the deployment's subnets", helloYAML + "network: {securityGroups: [sg-0aaaaaaaaaaaaaaaa]}\n",
+			func(t *testing.T, c call) {
+				vpc := dig(c.Body, "networkConfiguration", "awsvpcConfiguration")
+				if fmt.Sprint(dig(vpc, "subnets")) != "[subnet-0a1b2c3d4e5f60001 subnet-0a1b2c3d4e5f60002]" ||
+					fmt.Sprint(dig(vpc, "securityGroups")) != "[sg-0aaaaaaaaaaaaaaaa]" || dig(vpc, "assignPublicIp") != "DISABLED" {
+					t.Errorf("awsvpcConfiguration = %v", vpc)
+				}
+			}},
+		{"a job's tags go on its task, beside Longshore's own", helloYAML + "tags: {team: reporting, cost-center: \"4711\"}\n",
+			func(t *testing.T, c call) {
+				var got []string
+				for _, tag := range c.Body["tags"].([]any) {
+					got = append(got, fmt.Sprintf("%v=%v", dig(tag, "key"), dig(tag, "value")))
+				}
+				want := "[cost-center=4711 team=reporting " + deploy.TagRun + "=r-0000000000000001 " + deploy.TagJob + "=hello]"
+				if fmt.Sprint(got) != want {
+					t.Errorf("tags = %v, want %s", got, want)
+				}
+			}},
 		{"a spot job uses the FARGATE_SPOT capacity provider and no launch type", helloYAML + "capacity: spot\n",
 			func(t *testing.T, c call) {
 				if c.Body["launchType"] != nil {
