@@ -377,7 +377,7 @@ func virtualHosted(r *http.Request) *http.Request {
 // the MD5 gofakes3 answers (etagHeader).
 type objectWriter struct {
 	http.ResponseWriter
-	fixed bool
+	fixed, wrote bool
 }
 
 func (w *objectWriter) fix() {
@@ -400,11 +400,16 @@ func (w *objectWriter) fix() {
 
 func (w *objectWriter) WriteHeader(code int) {
 	w.fix()
+	if w.wrote {
+		return // gofakes3 writes some errors' status twice; the first stands
+	}
+	w.wrote = true
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *objectWriter) Write(p []byte) (int, error) {
 	w.fix()
+	w.wrote = true
 	return w.ResponseWriter.Write(p)
 }
 
