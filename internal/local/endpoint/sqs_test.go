@@ -451,7 +451,7 @@ func TestMalformedSQSRequestsGetAClearErrorInSQSShape(t *testing.T) {
 			wantStatus: 405, wantType: "com.amazon.coral.service#UnknownOperationException", wantQuery: "InvalidAction;Sender",
 		},
 		{
-			name: "the query protocol's form encoding", method: http.MethodPost, contentType: "application/x-www-form-urlencoded",
+			name: "a Content-Type of neither protocol", method: http.MethodPost, contentType: "text/plain",
 			body: "Action=SendMessage&MessageBody=x", wantStatus: 415, wantType: "com.amazon.coral.service#UnknownOperationException", wantQuery: "InvalidAction;Sender",
 		},
 		{
@@ -463,7 +463,7 @@ func TestMalformedSQSRequestsGetAClearErrorInSQSShape(t *testing.T) {
 			wantStatus: 400, wantType: "com.amazon.coral.service#UnknownOperationException", wantQuery: "InvalidAction;Sender",
 		},
 		{
-			name: "ReceiveMessage, which the endpoint does not serve", method: http.MethodPost, contentType: ct, target: "AmazonSQS.ReceiveMessage",
+			name: "ReceiveMessage on a trigger queue, which keeps no message", method: http.MethodPost, contentType: ct, target: "AmazonSQS.ReceiveMessage",
 			body: `{"QueueUrl":"` + queue + `"}`, wantStatus: 400, wantType: "com.amazonaws.sqs#UnsupportedOperation",
 			wantQuery: "AWS.SimpleQueueService.UnsupportedOperation;Sender",
 		},

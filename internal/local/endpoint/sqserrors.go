@@ -57,9 +57,19 @@ func errInvalidMessageContents(format string, args ...any) *sqsError {
 		"InvalidMessageContents;Sender", format, args...)
 }
 
-func errEmptyBatch() *sqsError {
+func errEmptyBatch(entry string) *sqsError {
 	return newSQSError(http.StatusBadRequest, "com.amazonaws.sqs#EmptyBatchRequest",
-		"AWS.SimpleQueueService.EmptyBatchRequest;Sender", "There should be at least one SendMessageBatchRequestEntry in the request.")
+		"AWS.SimpleQueueService.EmptyBatchRequest;Sender", "There should be at least one %s in the request.", entry)
+}
+
+func errReceiptHandleInvalid(format string, args ...any) *sqsError {
+	return newSQSError(http.StatusNotFound, "com.amazonaws.sqs#ReceiptHandleIsInvalid",
+		"ReceiptHandleIsInvalid;Sender", format, args...)
+}
+
+func errMessageNotInflight() *sqsError {
+	return newSQSError(http.StatusBadRequest, "com.amazonaws.sqs#MessageNotInflight",
+		"AWS.SimpleQueueService.MessageNotInflight;Sender", "The message referred to is not in flight: its visibility timeout has expired.")
 }
 
 func errTooManyEntries(n int) *sqsError {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Limits of a message, as SQS had them before its 1 MiB messages (2025):
@@ -53,8 +54,9 @@ var (
 )
 
 // check validates a message as SQS does for a standard queue and returns
-// its digests.
-func (m *message) check() (digests, *sqsError) {
+// its digests. A reply queue (held) keeps its messages, and honours a
+// delay; a trigger queue starts a run at once, and refuses one.
+func (m *message) check(held bool) (digests, *sqsError) {
 	if m.MessageBody == nil || *m.MessageBody == "" {
 		return digests{}, errMissingParameter("MessageBody")
 	}
@@ -66,7 +68,7 @@ func (m *message) check() (digests, *sqsError) {
 		switch d := *m.DelaySeconds; {
 		case d < 0 || d > maxDelaySeconds:
 			return digests{}, errInvalidParameter("Value %d for parameter DelaySeconds is invalid. Reason: must be between 0 and %d, if provided.", d, maxDelaySeconds)
-		case d > 0:
+		case d > 0 && !held:
 			return digests{}, errInvalidParameter("Value %d for parameter DelaySeconds is invalid. Reason: the local SQS endpoint starts a run as soon as a message arrives; delays are not supported (send with DelaySeconds 0).", d)
 		}
 	}
@@ -222,3 +224,6 @@ func writeField(h hash.Hash, b []byte) {
 	h.Write(n[:])
 	h.Write(b)
 }
+
+// seconds is n seconds.
+func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
