@@ -164,9 +164,10 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	runner.choices = chooseAll(ctx, catalog, cfg.Runner, eng, engErr)
+	notes := &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log}
 	svc = dispatch.New(dispatch.Deps{
 		Jobs: catalog, Store: st, Runner: runner, Now: clock.Now, Log: log,
-		Notifier: &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log},
+		Notifier: notes,
 		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
 	})
 
@@ -181,7 +182,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer s3h.Close()
-	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Log: log})
+	// Visibility timeouts and long polls follow the wall clock, whatever
+	// --time-scale: the clients of the queues wait in real time.
+	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Log: log,
+		Dir: filepath.Join(cfg.DataDir, "sqs")})
+	notes.setReplies(sqsh)
 	sched, err := scheduler.New(scheduler.Options{Jobs: catalog.Jobs(), Launch: svc, Marks: st, Clock: clock,
 		StartingDeadline: cfg.StartingDeadline, Log: log})
 	if err != nil {
@@ -189,7 +194,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	apiH := api.NewHandler(api.Options{
-		Launcher: svc, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
+		Launcher: callbackLauncher{Launcher: svc, replies: sqsh}, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
 		Poll: waitPoll, Changes: st,
 		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
 	})
