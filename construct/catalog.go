@@ -73,7 +73,7 @@ func stageCatalog(outdir *string, cat *Catalog) (string, error) {
 	if outdir != nil && *outdir != "" {
 		base = *outdir
 	}
-	dir := filepath.Join(base, "longshore-catalog."+hex.EncodeToString(h.Sum(nil))[:16])
+	dir := filepath.Join(base, "longshore-catalog-"+hex.EncodeToString(h.Sum(nil))[:16])
 	for _, name := range names {
 		dst := filepath.Join(dir, filepath.FromSlash(deploy.CatalogLayerPath), filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {

@@ -129,6 +129,11 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 		return nil, err
 	}
 	c := constructs.NewConstruct(scope, &id)
+	// The feature flags the resources rely on, for this construct's tree
+	// only, whatever the app sets.
+	for flag, v := range featureFlags {
+		c.Node().SetContext(jsii.String(flag), v)
+	}
 	stack := c
 	s := &Longshore{Construct: c, Prefix: p.Prefix, Catalog: p.Catalog}
 	retention := p.LogRetention
@@ -239,6 +244,13 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 	s.addOutputs(p.Prefix)
 	suppressNagFindings(s, p.ContainerInsights)
 	return s, nil
+}
+
+// featureFlags are the CDK feature flags Longshore's resources rely on.
+var featureFlags = map[string]any{
+	// Server access logs are delivered under a bucket policy, not an ACL
+	// (the buckets enforce bucket-owner object ownership).
+	"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
 }
 
 // pascal turns a job or function name into a construct id: "nightly-report"

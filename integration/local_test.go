@@ -44,10 +44,18 @@ var endpointRe = regexp.MustCompile(`(runs API and Lambda invoke|S3 endpoint|SQS
 // folder given, and waits until it says where it listens.
 func startEngine(t *testing.T, jobs, data string, extra ...string) *engine {
 	t.Helper()
+	return startEngineAs(t, longshore, "..", nil, jobs, data, extra...)
+}
+
+// startEngineAs starts the engine as startEngine does, from the binary bin
+// in the folder dir, with env added to the test's environment.
+func startEngineAs(t *testing.T, bin, dir string, env []string, jobs, data string, extra ...string) *engine {
+	t.Helper()
 	args := append([]string{"local", "--jobs", jobs, "--data", data, "--addr", "127.0.0.1:0",
 		"--s3-addr", "127.0.0.1:0", "--sqs-addr", "127.0.0.1:0", "--grace", "2s"}, extra...)
-	e := &engine{t: t, cmd: exec.Command(longshore, args...), data: data, jobs: jobs, exited: make(chan struct{})}
-	e.cmd.Dir = ".."
+	e := &engine{t: t, cmd: exec.Command(bin, args...), data: data, jobs: jobs, exited: make(chan struct{})}
+	e.cmd.Dir = dir
+	e.cmd.Env = append(os.Environ(), env...)
 	stdout, _ := e.cmd.StdoutPipe()
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {

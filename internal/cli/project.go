@@ -192,15 +192,13 @@ func (a *App) synth(cmd *cobra.Command, f deployFlags) (string, error) {
 	if err != nil {
 		return "", &exitError{code: ExitFailure, err: errors.New("node not found on PATH: the CDK runs on Node.js (20 or later); install it and try again")}
 	}
-	jobs, err := filepath.Abs(f.jobs)
-	if err != nil {
-		return "", &exitError{code: ExitFailure, err: err}
-	}
 	out, err := filepath.Abs(f.out)
 	if err != nil {
 		return "", &exitError{code: ExitFailure, err: err}
 	}
-	ctx["jobsDir"] = jobs
+	// The app runs in this folder: the jobs folder as the user named it,
+	// so that problems name its files as validate does.
+	ctx["jobsDir"] = f.jobs
 	ctx["functionsDir"] = filepath.Join(home, "lambda")
 	ctxJSON, err := json.Marshal(ctx)
 	if err != nil {
@@ -214,6 +212,19 @@ func (a *App) synth(cmd *cobra.Command, f deployFlags) (string, error) {
 	}
 	if err := a.runTool(cmd, filepath.Join(home, cdkAppName), nil, env); err != nil {
 		return "", err
+	}
+	errs, warns, err := deploy.AssemblyMessages(out)
+	if err != nil {
+		return "", &exitError{code: ExitFailure, err: err}
+	}
+	for _, m := range warns {
+		fmt.Fprintf(a.Stderr, "warning: %s\n", m)
+	}
+	for _, m := range errs {
+		fmt.Fprintf(a.Stderr, "error: %s\n", m)
+	}
+	if len(errs) > 0 {
+		return "", &exitError{code: ExitFailure, err: fmt.Errorf("the deployment has %d error(s) (above): nothing was deployed", len(errs))}
 	}
 	fmt.Fprintf(a.Stderr, "longshore synth: cloud assembly of %s in %s\n", f.jobs, f.out)
 	return out, nil
