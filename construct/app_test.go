@@ -97,4 +97,3 @@ func TestATeamsOwnCDKAppAddsLongshoreBesideItsResources(t *testing.T) {
 		t.Errorf("cdk-nag did not run on the team's stack: %v", err)
 	}
 }
-
