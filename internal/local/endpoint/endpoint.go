@@ -1,9 +1,11 @@
 // Package endpoint serves the local stand-ins for the AWS services that
 // trigger runs: an S3 endpoint whose uploads start the jobs with a matching
 // s3 trigger, and an SQS endpoint whose messages each start a run of the job
-// reading that queue. Both speak the wire protocols of the real services, so
-// the ordinary AWS SDKs and CLI talk to them unchanged through
-// AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SQS.
+// reading that queue, and whose reply queues keep the results that runs'
+// queue callbacks send, to be received. Both speak the wire protocols of the
+// real services (SQS both of its own: JSON and query), so the ordinary AWS
+// SDKs and CLI talk to them unchanged through AWS_ENDPOINT_URL_S3 and
+// AWS_ENDPOINT_URL_SQS.
 //
 // Neither endpoint keeps a trigger it could not hand over: a request is
 // answered with success only once Launch has stored the run; otherwise the
