@@ -72,6 +72,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/keyed"
 	"github.com/longshore/longshore/internal/run"
 
@@ -102,6 +103,24 @@ const (
 	labelAttempt = "longshore.attempt"
 	labelOwner   = "longshore.owner"
 )
+
+// LabelTagPrefix starts the labels that carry a job's tags (job.yaml tags),
+// as its tasks carry them on AWS: tag team=reports is label
+// longshore.tag.team=reports.
+const LabelTagPrefix = "longshore.tag."
+
+// labels are a run's container labels: the job's tags, then Longshore's own.
+func labels(t dispatch.Task, spec *job.Spec, owner string) map[string]string {
+	out := make(map[string]string, len(spec.Tags)+4)
+	for k, v := range spec.Tags {
+		out[LabelTagPrefix+k] = v
+	}
+	out[labelRun] = t.Run.ID
+	out[labelJob] = spec.Name
+	out[labelAttempt] = strconv.Itoa(t.Run.Attempt)
+	out[labelOwner] = owner
+	return out
+}
 
 // Versions of the two observations of a task.
 const (
@@ -360,9 +379,7 @@ func (r *Runner) plan(ctx context.Context, t dispatch.Task) (plan, error) {
 	stopTimeout := int(math.Ceil(r.o.Grace.Seconds()))
 	cfg := &container.Config{
 		Image: img, Env: env, Cmd: slices.Clone(cmd),
-		Labels: map[string]string{
-			labelRun: t.Run.ID, labelJob: spec.Name, labelAttempt: strconv.Itoa(t.Run.Attempt), labelOwner: r.owner,
-		},
+		Labels:     labels(t, spec, r.owner),
 		StopSignal: "SIGTERM", StopTimeout: &stopTimeout,
 	}
 	memory := int64(spec.Memory) << 20
