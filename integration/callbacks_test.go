@@ -46,8 +46,11 @@ func TestAQueueCallbackArrivesOnTheLocalSQSQueue(t *testing.T) {
 	// the reply queue by the URL it has on AWS.
 	out, err := fn.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("arn:aws:lambda:us-east-1:123456789012:function:launcher"),
 		Payload: []byte(`{"job":"echo","env":{"EXIT_CODE":"4"},"key":"cb-1","callback":{"kind":"queue","target":"https://sqs.us-east-1.amazonaws.com/123456789012/replies"}}`)})
-	if err != nil || out.FunctionError != nil {
-		t.Fatalf("Invoke = %s, %v", out.Payload, err)
+	if err != nil {
+		t.Fatalf("Invoke by ARN: %v", err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("Invoke by ARN = %s", out.Payload)
 	}
 	var started runJSON
 	json.Unmarshal(out.Payload, &started)
@@ -99,8 +102,11 @@ func TestATaskTokenCallbackIsRefusedLocallyAndStartsNothing(t *testing.T) {
 	fn := lambda.NewFromConfig(awsConfig(), func(o *lambda.Options) { o.BaseEndpoint = aws.String(e.api) })
 	out, err := fn.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("launcher"),
 		Payload: []byte(`{"job":"echo","callback":{"kind":"task-token","token":"AAAAKgAAAAIAAAAAAAAAAQ"}}`)})
-	if err != nil || out.FunctionError == nil || !strings.Contains(string(out.Payload), "task-token callbacks need Step Functions") {
-		t.Fatalf("Invoke = %s (%v), %v; want a function error saying task-token callbacks need Step Functions", out.Payload, out.FunctionError, err)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if out.FunctionError == nil || !strings.Contains(string(out.Payload), "task-token callbacks need Step Functions") {
+		t.Errorf("Invoke = %s (%v); want a function error saying task-token callbacks need Step Functions", out.Payload, out.FunctionError)
 	}
 	if runs := e.list(); len(runs) != 0 {
 		t.Errorf("runs %+v, want none", runs)
