@@ -27,7 +27,7 @@ const launcherTimeout = 60 * time.Second
 
 // functionSpecs: the launcher answers direct invokes (with a short wait
 // for the run, capped by its timeout) and SQS batches; the reconciler
-// sweeps every run still active every five minutes.
+// sweeps every run still active every minute.
 var functionSpecs = []functionSpec{
 	{deploy.FunctionLauncher, "Longshore: turn schedules, uploads, messages and invokes into runs", launcherTimeout},
 	{deploy.FunctionTracker, "Longshore: record ECS task state changes, classify, retry, notify", 60 * time.Second},

@@ -31,7 +31,7 @@ func (s *Longshore) addOutputs(prefix string) {
 		{deploy.OutputClusterArn, s.Cluster.Cluster.ClusterArn(), "The ECS cluster the jobs run in"},
 		{deploy.OutputLauncherFunction, fns.Launcher.Function.FunctionName(), "Invoke it to start a run (api.RunRequest)"},
 		{deploy.OutputTrackerFunction, fns.Tracker.Function.FunctionName(), "Follows ECS task state changes"},
-		{deploy.OutputReconcilerFunction, fns.Reconciler.Function.FunctionName(), "Repairs runs every five minutes"},
+		{deploy.OutputReconcilerFunction, fns.Reconciler.Function.FunctionName(), "Stops timed-out tasks, starts due retries and repairs runs every minute"},
 		{deploy.OutputAPIFunction, fns.API.Function.FunctionName(), "The runs API of the command line"},
 		{deploy.OutputUploadsBucket, s.Buckets.Uploads.BucketName(), "Objects created here start the jobs with S3 triggers"},
 		{deploy.OutputPayloadBucket, s.Buckets.Payloads.BucketName(), "Run payloads passed by reference"},

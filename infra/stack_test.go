@@ -168,8 +168,8 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 				"Arn": map[string]any{"Fn::GetAtt": []any{d.logicalID(d.stack.Functions.Tracker.Function), "Arn"}},
 			})},
 		}},
-		{"the reconciler every five minutes", "AWS::Events::Rule", map[string]any{
-			"ScheduleExpression": "rate(5 minutes)",
+		{"the reconciler every minute, so timeouts and backoffs are late by a minute at most", "AWS::Events::Rule", map[string]any{
+			"ScheduleExpression": "rate(1 minute)",
 			"Targets": []any{objectLike(map[string]any{
 				"Arn": map[string]any{"Fn::GetAtt": []any{d.logicalID(d.stack.Functions.Reconciler.Function), "Arn"}},
 			})},

@@ -1,4 +1,4 @@
-// Command reconciler is the reconciler function: every few minutes it
+// Command reconciler is the reconciler function: every minute it
 // stops timed-out tasks, repairs runs whose events were missed, starts due
 // runs and reports what is unreported (internal/aws/handler.Reconciler).
 package main

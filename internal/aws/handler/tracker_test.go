@@ -148,6 +148,32 @@ func TestAMalformedTaskEventIsARequestError(t *testing.T) {
 	}
 }
 
+// sweepEvery is the reconciler's cadence in a deployment
+// (construct.ReconcileEvery).
+const sweepEvery = time.Minute
+
+func TestSweptEveryMinuteATimeoutIsActedOnWithinAMinuteOfItsDueTime(t *testing.T) {
+	w := newWorld(t)
+	r := w.launch(t, `{"job": "hello"}`)
+	spec, _ := w.jobs.Get("hello")
+	due := r.CreatedAt.Add(spec.Timeout.D())
+	for i := 1; i <= 30; i++ {
+		w.clock.Advance(sweepEvery)
+		res, err := w.reconciler.Handle(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.TimedOut == 0 {
+			continue
+		}
+		if late := w.clock.Now().Sub(due); late <= 0 || late > sweepEvery {
+			t.Errorf("stopped %s after its due time, want within %s", late, sweepEvery)
+		}
+		return
+	}
+	t.Fatalf("the run was never stopped")
+}
+
 func TestTheReconcilerRepairsWhatEventsMissed(t *testing.T) {
 	t.Run("a quiet run whose task ECS no longer knows becomes lost", func(t *testing.T) {
 		w := newWorld(t)
