@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func longshoreAWS(t *testing.T, l *lambdas, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	app := &App{Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }, Getenv: func(string) string { return "" },
-		AWS: remote.New(l, "")}
+		AWS: remote.New(l, ""), After: func(time.Duration) <-chan time.Time { return time.After(time.Millisecond) }}
 	code := app.Main(append(args, "--aws"))
 	return result{out.String(), errb.String(), code}
 }
@@ -211,5 +212,81 @@ func TestADeploymentThatIsNotThereSaysHowToMakeOne(t *testing.T) {
 	code := app.Main([]string{"runs", "--aws"})
 	if code != 1 || !strings.Contains(errb.String(), "no function staging-api in this account and region") {
 		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+func TestWaitingOnADeploymentAsksEveryTwoSecondsThenLessOften(t *testing.T) {
+	e, l := newDeployment(t)
+	var waits []time.Duration
+	var waited time.Duration
+	instant := func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		waited += d
+		if waited >= 10*time.Minute {
+			if runs := e.store.Runs(); len(runs) == 1 {
+				if _, started := e.runner.Task(runs[0].ID); started {
+					e.finish(t, runs[0].ID, 0)
+				}
+			}
+		}
+		c := make(chan time.Time, 1)
+		c <- now
+		return c
+	}
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }, Getenv: func(string) string { return "" },
+		AWS: remote.New(l, ""), After: instant}
+	if code := app.Main([]string{"run", "hello", "--wait", "--aws", "--progress", "plain"}); code != 0 {
+		t.Fatalf("run --wait --aws: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	// Calls of the api function (Get, then the output's tail) per minute waited.
+	perMinute := map[int]int{}
+	var at time.Duration
+	for _, d := range waits {
+		if d < awsPollFirst || d > awsPollMost {
+			t.Errorf("waited %s between two questions, want %s to %s", d, awsPollFirst, awsPollMost)
+		}
+		at += d
+		perMinute[int((at-time.Nanosecond)/time.Minute)]++
+	}
+	if perMinute[0] > 30 || perMinute[9] > 2 {
+		t.Errorf("questions per minute waited: %v, want at most 30 in the first and 2 once the run has gone on for long", perMinute)
+	}
+	apiCalls := 0
+	for _, c := range l.calls {
+		if c == "longshore-api" {
+			apiCalls++
+		}
+	}
+	if apiCalls > len(waits)+3 {
+		t.Errorf("%d api invocations for %d waits: each wait should cost one", apiCalls, len(waits))
+	}
+}
+
+func TestFollowingADeploymentsLogsAsksAsOftenAsWaiting(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps int
+		want  []time.Duration
+	}{
+		{"the first minute every two seconds", 31, append(slices.Repeat([]time.Duration{2 * time.Second}, 30), 3*time.Second)},
+		{"then half as often again each time, at most every 30 s", 38,
+			append(slices.Repeat([]time.Duration{2 * time.Second}, 30), 3*time.Second, 4500*time.Millisecond, 6750*time.Millisecond,
+				10125*time.Millisecond, 15187500*time.Microsecond, 22781250*time.Microsecond, 30*time.Second, 30*time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pace(awsBackend{})
+			var got []time.Duration
+			for range tt.steps {
+				got = append(got, p.next())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("waits = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if p := pace(localBackend{}); p.next() != pollEvery || p.next() != pollEvery {
+		t.Errorf("a local engine is asked every %s", pollEvery)
 	}
 }

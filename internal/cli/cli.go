@@ -48,6 +48,9 @@ type App struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Getenv         func(string) string
+	// After waits between the questions of a waiting or following command
+	// (time.After when nil).
+	After func(time.Duration) <-chan time.Time
 	// AWS, when set, is the deployment --aws talks to (tests); otherwise
 	// one is made from the caller's AWS configuration and --prefix.
 	AWS *remote.Client

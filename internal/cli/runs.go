@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -28,8 +29,55 @@ const (
 	ExitInterrupted  = 130 // the CLI itself was interrupted while waiting
 )
 
-// pollEvery is how often a waiting or following command asks the engine.
+// pollEvery is how often a waiting or following command asks a local
+// engine: a request is cheap there.
 const pollEvery = 200 * time.Millisecond
+
+// Pacing of a waiting or following command against a deployment, where
+// every question is a function invocation (and ECS or CloudWatch Logs calls
+// behind it): every awsPollFirst during the first awsPollSteady, while a
+// Fargate task usually starts, then half as often again each time up to
+// awsPollMost. `run --wait --aws` so makes 30 invocations in its first
+// minute, then fewer, down to 2 a minute on a long run.
+const (
+	awsPollFirst  = 2 * time.Second
+	awsPollSteady = time.Minute
+	awsPollMost   = 30 * time.Second
+)
+
+// pacer says how long to wait before the next question.
+type pacer struct {
+	first, steady, most time.Duration
+	waited, cur         time.Duration
+}
+
+// next returns the wait before the next question and counts it as waited.
+func (p *pacer) next() time.Duration {
+	switch {
+	case p.cur == 0 || p.waited < p.steady:
+		p.cur = p.first
+	default:
+		p.cur = min(p.cur*3/2, p.most)
+	}
+	p.waited += p.cur
+	return p.cur
+}
+
+// pace is how a command waiting on backend b asks it again.
+func pace(b backend) *pacer {
+	if _, ok := b.(awsBackend); ok {
+		return &pacer{first: awsPollFirst, steady: awsPollSteady, most: awsPollMost}
+	}
+	return &pacer{first: pollEvery, steady: time.Duration(1<<63 - 1), most: pollEvery}
+}
+
+// after waits as the App is told to (time.After by default).
+func (a *App) after(d time.Duration) <-chan time.Time {
+	if a.After != nil {
+		return a.After(d)
+	}
+	return time.After(d)
+}
 
 // tailLines is how much output `run --wait` prints once the run is over.
 const tailLines = 20
@@ -99,6 +147,9 @@ its retries) to the end, print the tail of its output, and exit with its
 exit code: the job's own, 124 when it timed out, 125 when it never started,
 1 for any other end without an exit code (cancelled, interrupted, lost).
 
+--env refuses a variable named like a secret (API_TOKEN, DB_PASSWORD, ...):
+overrides are stored with the run; declare it in the job's secrets: instead.
+
 --key makes the request idempotent: the same key again returns the same run.
 Arguments after -- replace the job's command (for a local process, they are
 added to local.command).
@@ -140,6 +191,11 @@ either).`,
 					req.Env = map[string]string{}
 				}
 				req.Env[k] = v
+			}
+			// Refused here too, so that the value never leaves this
+			// machine, whatever the engine or deployment checks.
+			if err := job.CheckOverrideEnv(req.Env); err != nil && false {
+				return usageError("%v", err)
 			}
 			c, err := a.runs(cmd)
 			if err != nil {
@@ -186,6 +242,7 @@ either).`,
 // follow reports the status changes of a run and its retries until the
 // last attempt has finished, and returns that attempt.
 func (a *App) follow(ctx context.Context, c backend, r api.Run, p *progress) (api.Run, error) {
+	every := pace(c)
 	for {
 		p.show(r)
 		if r.Status.Terminal() && r.NextRunID == "" {
@@ -198,7 +255,7 @@ func (a *App) follow(ctx context.Context, c backend, r api.Run, p *progress) (ap
 		select {
 		case <-ctx.Done():
 			return r, ctx.Err()
-		case <-time.After(pollEvery):
+		case <-a.after(every.next()):
 		}
 		next, err := c.Get(ctx, id)
 		if err != nil {
@@ -405,6 +462,7 @@ no --json.`,
 				return runError(err, args[0])
 			}
 			var cur logCursor
+			every := pace(c)
 			for {
 				next, done, err := c.Logs(ctx, args[0], cur, a.Stdout, a.Stderr)
 				if err != nil {
@@ -420,7 +478,7 @@ no --json.`,
 				select {
 				case <-ctx.Done():
 					return nil
-				case <-time.After(pollEvery):
+				case <-a.after(every.next()):
 				}
 			}
 		},
