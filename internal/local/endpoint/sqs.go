@@ -642,7 +642,7 @@ func (s *SQS) ReplyQueue(target string) (string, error) {
 
 // Reply puts a message with attributes (String-typed) on the reply queue
 // target names, creating the queue when needed. An error wrapping
-// ErrNoReplyQueue will never succeed; any other may.
+// ErrNoReplyQueue or ErrReplyRefused will never succeed; any other may.
 func (s *SQS) Reply(target, body string, attrs map[string]string) error {
 	name, err := ReplyQueueName(target)
 	if err != nil {
@@ -656,7 +656,7 @@ func (s *SQS) Reply(target, body string, attrs map[string]string) error {
 		m.MessageAttributes[k] = attributeValue{DataType: "String", StringValue: &v}
 	}
 	if _, err := m.check(true); err != nil {
-		return fmt.Errorf("reply to queue %s: %s", name, err.msg)
+		return fmt.Errorf("%w: reply to queue %s: %s", ErrReplyRefused, name, err.msg)
 	}
 	s.mu.Lock()
 	q, herr := s.holdQueue(name)

@@ -43,6 +43,10 @@ var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 // trigger queue of a job. No retry changes that.
 var ErrNoReplyQueue = errors.New("not a reply queue of the local SQS endpoint")
 
+// ErrReplyRefused says a reply is no message SQS would take (too large,
+// say). No retry changes that either.
+var ErrReplyRefused = errors.New("the reply is no message SQS would take")
+
 // heldQueue is a queue whose messages wait to be received: a reply queue,
 // which run callbacks of kind "queue" write to.
 type heldQueue struct {

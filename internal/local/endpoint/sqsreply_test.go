@@ -475,3 +475,23 @@ func TestMessageAttributeNamesChooseTheAttributesAsSQSDoes(t *testing.T) {
 		})
 	}
 }
+
+func TestAReplySQSWouldRefuseIsRefusedForGood(t *testing.T) {
+	e := NewSQS(SQSOptions{Jobs: sqsCatalog(), Launch: &fakeLauncher{}})
+	tests := []struct {
+		name string
+		body string
+		want error
+	}{
+		{"a reply of at most 256 KiB is taken", strings.Repeat("x", 200<<10), nil},
+		{"a reply of more is refused", strings.Repeat("x", maxMessageSize+1), ErrReplyRefused},
+		{"an empty reply is refused", "", ErrReplyRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := e.Reply("replies", tt.body, map[string]string{"longshore-run": "r-1"}); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("Reply = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -113,7 +113,7 @@ func (e *eventLog) reply(r run.Run) error {
 	}
 	err = replies.Reply(cb.Target, body, map[string]string{"longshore-run": r.ID, "longshore-status": string(r.Status)})
 	switch {
-	case errors.Is(err, endpoint.ErrNoReplyQueue):
+	case errors.Is(err, endpoint.ErrNoReplyQueue), errors.Is(err, endpoint.ErrReplyRefused):
 		e.log.Error("callback dropped: it can never be delivered", "run", r.ID, "target", cb.Target, "err", err)
 		return nil
 	case err != nil:

@@ -176,6 +176,11 @@ func TestAFinishedRunsCallbackIsFollowedLocally(t *testing.T) {
 		// Stored by an engine that took them, they are dropped, saying why.
 		{name: "a task-token callback is dropped", run: finishedRun(&run.Callback{Kind: run.CallbackTaskToken, Token: "tok"})},
 		{name: "a queue callback to a trigger queue is dropped", run: finishedRun(&run.Callback{Kind: run.CallbackQueue, Target: "orders"})},
+		{name: "a reply larger than SQS takes, even without the run's inputs, is dropped", run: func() run.Run {
+			r := finishedRun(&run.Callback{Kind: run.CallbackQueue, Target: "replies"})
+			r.Reason = big + big
+			return r
+		}()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
