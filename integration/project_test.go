@@ -179,6 +179,21 @@ func TestANewUserInitsRunsAndSynthesizesTheirOwnCatalogWithOnlyTheRelease(t *tes
 		t.Errorf("report's task role policy =\n%s\nwant exactly the declared statements\n%s", statements, want)
 	}
 
+	// deploy synthesizes, then hands the assembly to the CDK toolkit with
+	// the options after --; a stand-in toolkit records what it was asked.
+	toolkit := filepath.Join(u.home, "cdk")
+	asked := filepath.Join(u.home, "cdk.args")
+	if err := os.WriteFile(toolkit, []byte("#!/bin/sh\necho \"$@\" > "+asked+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u.env = append(u.env, "LONGSHORE_CDK="+toolkit)
+	if got := u.run(demo, "deploy", "--out", "out", "--", "--require-approval", "never"); got.code != 0 {
+		t.Fatalf("deploy: %+v", got)
+	}
+	if b, _ := os.ReadFile(asked); string(b) != "deploy --app "+filepath.Join(demo, "out")+" --require-approval never\n" {
+		t.Errorf("the toolkit was asked %q", b)
+	}
+
 	// A broken catalog is refused as validate refuses it, naming the file.
 	write(t, filepath.Join(demo, "jobs"), "broken/job.yaml", "image: {uri: busybox}\narchitecture: arm64\ncapacity: spot\n")
 	got = u.run(demo, "synth", "--out", "out")

@@ -85,3 +85,38 @@ func TestTheToolkitIsThePinnedOne(t *testing.T) {
 		t.Errorf("package.json pins another aws-cdk than CDKToolkitVersion %s:\n%s", CDKToolkitVersion, b)
 	}
 }
+
+func TestTheToolkitIsInstalledOnceIntoTheCacheWithNpm(t *testing.T) {
+	bin := t.TempDir()
+	log := filepath.Join(t.TempDir(), "npm.log")
+	// A stand-in for npm that installs a cdk the way npm would lay it out.
+	npm := `#!/bin/sh
+echo "$@" >> ` + log + `
+while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix=$2; shift; done
+mkdir -p "$prefix/node_modules/aws-cdk/bin" && printf '#!/bin/sh\n' > "$prefix/node_modules/aws-cdk/bin/cdk"
+`
+	if err := os.WriteFile(filepath.Join(bin, "npm"), []byte(npm), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cache := t.TempDir()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Now: func() time.Time { return now },
+		Getenv: func(k string) string { return map[string]string{"XDG_CACHE_HOME": cache}[k] }}
+	cmd := app.rootCommand()
+	cmd.SetContext(t.Context())
+	want := filepath.Join(cache, "longshore", "aws-cdk-"+CDKToolkitVersion, "node_modules", "aws-cdk", "bin", "cdk")
+	for i := range 2 {
+		got, err := app.toolkit(cmd)
+		if err != nil || got != want {
+			t.Fatalf("toolkit (%d) = %q, %v; want %q", i, got, err, want)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if calls := strings.Split(strings.TrimSpace(string(b)), "\n"); len(calls) != 1 || !strings.Contains(calls[0], "install --prefix") || !strings.HasSuffix(calls[0], "aws-cdk@"+CDKToolkitVersion) {
+		t.Errorf("npm was called %q, want one install of aws-cdk@%s", calls, CDKToolkitVersion)
+	}
+	if !strings.Contains(errb.String(), "installing the CDK toolkit aws-cdk@"+CDKToolkitVersion) {
+		t.Errorf("stderr = %q, want it to say what it installs", errb.String())
+	}
+}
