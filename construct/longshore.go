@@ -64,6 +64,10 @@ type LongshoreProps struct {
 	// prefixes.
 	CallbackQueueArns        []string
 	CallbackStateMachineArns []string
+	// CallbackEventBusArns are the event buses beside the deployment's own
+	// that a run's callback of kind event may name; the launcher refuses
+	// any other when the run is asked for.
+	CallbackEventBusArns []string
 }
 
 // Longshore is everything one deployment needs, built from its catalog:
@@ -179,6 +183,7 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 			deploy.EnvPayloadBucket:  s.Buckets.Payloads.BucketName(),
 			deploy.EnvUploadsBucket:  s.Buckets.Uploads.BucketName(),
 			deploy.EnvCatalog:        jsii.String(deploy.CatalogDir),
+			deploy.EnvCallbackBuses:  jsii.String(strings.Join(p.CallbackEventBusArns, ",")),
 		},
 		Layers: []awslambda.ILayerVersion{s.CatalogFile.Layer},
 	})
@@ -187,6 +192,7 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 		Prefix: p.Prefix, Cluster: s.Cluster, Tasks: s.Tasks, Bus: s.Results.Bus, Payloads: s.Buckets.Payloads,
 		Table:             s.Table.Table,
 		CallbackQueueArns: p.CallbackQueueArns, CallbackStateMachineArns: p.CallbackStateMachineArns,
+		CallbackEventBusArns: p.CallbackEventBusArns,
 	}
 	// The launcher starts runs (and stops the runs a "replace" job
 	// replaces); the tracker retries; the reconciler stops timed-out tasks

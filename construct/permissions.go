@@ -24,6 +24,7 @@ type Grants struct {
 	// Extra callback targets beyond the deployment's own name prefixes.
 	CallbackQueueArns        []string
 	CallbackStateMachineArns []string
+	CallbackEventBusArns     []string
 }
 
 func statement(sid string, actions []string, resources []*string, conditions map[string]interface{}) awsiam.PolicyStatement {
@@ -82,7 +83,11 @@ func (g *Grants) StopAndDescribeTasks(role awsiam.IRole) {
 // in the deployment's own account and Region.
 func (g *Grants) Notify(role awsiam.IRole) {
 	stack := awscdk.Stack_Of(g.Cluster.Construct)
-	role.AddToPrincipalPolicy(statement("PutResultEvents", []string{"events:PutEvents"}, []*string{g.Bus.EventBusArn()}, nil))
+	buses := []*string{g.Bus.EventBusArn()}
+	for _, a := range g.CallbackEventBusArns {
+		buses = append(buses, jsii.String(a))
+	}
+	role.AddToPrincipalPolicy(statement("PutResultEvents", []string{"events:PutEvents"}, buses, nil))
 	queues := []*string{stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("sqs"), Resource: jsii.String(deploy.ReplyQueuePrefix(g.Prefix) + "*"),
 		ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,

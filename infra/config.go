@@ -43,6 +43,9 @@ type Config struct {
 	// targets the functions may reach beyond the deployment's own name prefixes.
 	CallbackQueueArns        []string
 	CallbackStateMachineArns []string
+	// CallbackEventBusArns are the buses beside the deployment's own that
+	// event callbacks may name.
+	CallbackEventBusArns []string
 }
 
 // Context keys.
@@ -60,6 +63,7 @@ const (
 	ctxContainerInsights        = "containerInsights"
 	ctxCallbackQueueArns        = "callbackQueueArns"
 	ctxCallbackStateMachineArns = "callbackStateMachineArns"
+	ctxCallbackEventBusArns     = "callbackEventBusArns"
 )
 
 // retentionDays maps the days CloudWatch Logs accepts to CDK's names.
@@ -100,6 +104,7 @@ func readConfig(ctx func(key string) string) (Config, error) {
 		AlarmTopicArn:            ctx(ctxAlarmTopicArn),
 		CallbackQueueArns:        list(ctx(ctxCallbackQueueArns)),
 		CallbackStateMachineArns: list(ctx(ctxCallbackStateMachineArns)),
+		CallbackEventBusArns:     list(ctx(ctxCallbackEventBusArns)),
 	}
 	if c.StackName == "" {
 		c.StackName = deploy.DefaultStackName

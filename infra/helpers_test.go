@@ -118,6 +118,7 @@ func newFixture() (*fixture, error) {
 		ctxLogRetentionDays: "7", ctxContainerInsights: "true",
 		ctxAlarmTopicArn:            "arn:aws:sns:eu-west-1:123456789012:oncall",
 		ctxCallbackQueueArns:        "arn:aws:sqs:eu-west-1:123456789012:partner-replies",
+		ctxCallbackEventBusArns:     "arn:aws:events:eu-west-1:123456789012:event-bus/partner",
 		ctxCallbackStateMachineArns: "arn:aws:states:eu-west-1:123456789012:stateMachine:billing",
 	}))
 	if err != nil {

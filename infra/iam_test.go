@@ -274,6 +274,16 @@ func TestCallbackTargetsFromContextAreAddedByArn(t *testing.T) {
 	if !slices.Contains(m.Resources, "arn:aws:states:eu-west-1:123456789012:stateMachine:billing") {
 		t.Errorf("CompleteTaskTokens = %v", m)
 	}
+	e, _ := find(got, "PutResultEvents")
+	if !slices.Contains(e.Resources, "arn:aws:events:eu-west-1:123456789012:event-bus/partner") || len(e.Resources) != 2 {
+		t.Errorf("PutResultEvents = %v, want the deployment's bus and the partner's", e)
+	}
+	// The launcher is told which buses it may name, to refuse any other.
+	fn := d.resources("AWS::Lambda::Function")[d.logicalID(d.stack.Functions.Launcher.Function)]
+	vars := fn["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if vars[deploy.EnvCallbackBuses] != "arn:aws:events:eu-west-1:123456789012:event-bus/partner" {
+		t.Errorf("%s = %v", deploy.EnvCallbackBuses, vars[deploy.EnvCallbackBuses])
+	}
 }
 
 // The grants must cover every call the functions' AWS adapters make: a

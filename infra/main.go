@@ -89,6 +89,7 @@ func addDeployment(app awscdk.App, cfg Config) (*LongshoreStack, error) {
 		VpcID: cfg.VpcID, SubnetIDs: cfg.SubnetIDs, AssignPublicIP: cfg.AssignPublicIP, NatGateways: &cfg.NatGateways,
 		LogRetention: cfg.Retention(), ContainerInsights: cfg.ContainerInsights,
 		CallbackQueueArns: cfg.CallbackQueueArns, CallbackStateMachineArns: cfg.CallbackStateMachineArns,
+		CallbackEventBusArns: cfg.CallbackEventBusArns,
 	}
 	if cfg.AlarmTopicArn != "" {
 		props.AlarmsTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmsTopic"), jsii.String(cfg.AlarmTopicArn))

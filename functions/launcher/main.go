@@ -23,6 +23,7 @@ func main() {
 	}
 	launcher := handler.NewLauncher(handler.LauncherOptions{
 		Service: h.Service, Runs: h.Store, Jobs: h.Jobs, Prefix: cfg.Prefix, UploadsBucket: cfg.UploadsBucket, Log: h.Log,
+		EventBus: cfg.EventBus, CallbackBuses: cfg.CallbackBuses,
 	})
 	lambda.Start(launcher.Handle)
 }

@@ -30,6 +30,9 @@ const (
 	EnvPayloadBucket = "LONGSHORE_PAYLOAD_BUCKET"
 	// EnvUploadsBucket is the uploads bucket whose objects trigger S3 jobs.
 	EnvUploadsBucket = "LONGSHORE_UPLOADS_BUCKET"
+	// EnvCallbackBuses is a comma-separated list of the event bus ARNs,
+	// beside EnvEventBus, that a callback of kind event may name.
+	EnvCallbackBuses = "LONGSHORE_CALLBACK_BUSES"
 	// EnvCatalog is the folder holding the deployed catalog's <name>/job.yaml
 	// files (CatalogDir in the catalog layer; default CatalogDir).
 	EnvCatalog = "LONGSHORE_CATALOG"

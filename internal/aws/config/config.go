@@ -47,6 +47,9 @@ type Config struct {
 	PayloadBucket string
 	// UploadsBucket is the bucket whose objects trigger S3 jobs (launcher only).
 	UploadsBucket string
+	// CallbackBuses are the event bus ARNs beside EventBus that a callback
+	// of kind event may name.
+	CallbackBuses []string
 	// CatalogDir holds the deployed catalog's <name>/job.yaml files
 	// (deploy.EnvCatalog; deploy.CatalogDir, the catalog layer, when unset).
 	CatalogDir string
@@ -66,6 +69,7 @@ var (
 	sgRe      = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 	tableRe   = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 	busRe     = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$`)
+	busArnRe  = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
 	bucketRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
@@ -109,6 +113,7 @@ func Load(fn Function, getenv func(string) string) (Config, error) {
 	c.EventBus = l.str(deploy.EnvEventBus, busRe, "an event bus name or ARN")
 	c.PayloadBucket = l.str(deploy.EnvPayloadBucket, bucketRe, "an S3 bucket name")
 	c.UploadsBucket = l.str(deploy.EnvUploadsBucket, bucketRe, "an S3 bucket name")
+	c.CallbackBuses = l.list(deploy.EnvCallbackBuses, busArnRe, "event bus ARNs (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)", 100)
 	c.CatalogDir = getenv(deploy.EnvCatalog)
 	if c.CatalogDir == "" {
 		c.CatalogDir = deploy.CatalogDir

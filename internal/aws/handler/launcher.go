@@ -35,6 +35,11 @@ type LauncherOptions struct {
 	Prefix string
 	// UploadsBucket is the only bucket whose objects start runs.
 	UploadsBucket string
+	// EventBus is the deployment's results bus (a name or an ARN), and
+	// CallbackBuses the other buses' ARNs the functions may put events on:
+	// a callback of kind event naming any other bus is refused.
+	EventBus      string
+	CallbackBuses []string
 	// Now and Sleep drive the wait of a direct invoke; tests give fakes.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -570,7 +575,7 @@ const MaxTokenLen = 1024
 // for its last attempt to finish when asked — never past the invocation's
 // deadline. The same key twice is one run (duplicate true).
 func (l *Launcher) Invoke(ctx context.Context, req api.RunRequest) (api.RunResponse, error) {
-	if err := checkRunRequest(req); err != nil {
+	if err := l.checkRunRequest(req); err != nil {
 		return api.RunResponse{}, err
 	}
 	got, err := l.o.Service.Launch(ctx, dispatch.Request{
@@ -593,7 +598,7 @@ func (l *Launcher) Invoke(ctx context.Context, req api.RunRequest) (api.RunRespo
 	return api.RunResponse{Run: api.FromRun(r), Duplicate: got.Duplicate}, nil
 }
 
-func checkRunRequest(req api.RunRequest) error {
+func (l *Launcher) checkRunRequest(req api.RunRequest) error {
 	switch {
 	case req.Job == "":
 		return badRequest(`run request has no "job": name the job to run`)
@@ -606,6 +611,12 @@ func checkRunRequest(req api.RunRequest) error {
 	}
 	switch cb.Kind {
 	case run.CallbackEvent:
+		if !l.busAllowed(cb.Target) {
+			allowed := append([]string{busName(l.o.EventBus)}, l.o.CallbackBuses...)
+			return badRequest(fmt.Sprintf(`callback of kind event names bus %q, which this deployment may not put events on: use %s, `+
+				`leave "target" empty for the deployment's own bus, or add the bus's ARN to the deployment with -c callbackEventBusArns`,
+				cb.Target, strings.Join(allowed, " or ")))
+		}
 	case run.CallbackQueue:
 		if !strings.HasPrefix(cb.Target, "https://") && !strings.HasPrefix(cb.Target, "http://") {
 			return badRequest(fmt.Sprintf(`callback of kind queue needs "target": the reply queue's URL, not %q`, cb.Target))
@@ -618,6 +629,28 @@ func checkRunRequest(req api.RunRequest) error {
 		return badRequest(fmt.Sprintf("callback kind %q is unknown: use event, queue or task-token", cb.Kind))
 	}
 	return nil
+}
+
+// busAllowed reports whether an event callback may name the bus: the
+// deployment's own (empty, by name or by ARN) or one it was granted.
+func (l *Launcher) busAllowed(target string) bool {
+	if target == "" || busName(target) == busName(l.o.EventBus) {
+		return true
+	}
+	for _, arn := range l.o.CallbackBuses {
+		if target == arn {
+			return true
+		}
+	}
+	return false
+}
+
+// busName is the name of an event bus given by name or by ARN.
+func busName(bus string) string {
+	if i := strings.LastIndex(bus, ":event-bus/"); i >= 0 {
+		return bus[i+len(":event-bus/"):]
+	}
+	return bus
 }
 
 // waitFinal follows a run and its retries until the last attempt finishes

@@ -85,6 +85,9 @@ func TestTheLauncherRefusesWhatIsNoTriggerClearly(t *testing.T) {
 		{"a run request with a negative wait", `{"job": "hello", "waitSeconds": -1}`, "waitSeconds"},
 		{"a callback queue without its URL", `{"job": "hello", "callback": {"kind": "queue"}}`, "queue's URL"},
 		{"a callback of an unknown kind", `{"job": "hello", "callback": {"kind": "email", "target": "x@y"}}`, `kind "email"`},
+		{"an event callback to a bus the deployment may not put events on", `{"job": "hello", "callback": {"kind": "event", "target": "arn:aws:events:us-east-1:999999999999:event-bus/elsewhere"}}`,
+			`may not put events on: use longshore-results or ` + partnerBus + `, leave "target" empty`},
+		{"an event callback to another bus of the account by name", `{"job": "hello", "callback": {"kind": "event", "target": "partner"}}`, `names bus "partner"`},
 		{"a schedule payload whose time was never substituted", string(schedulePayload("nightly-report", "<aws.scheduler.scheduled-time>")), "placeholder"},
 		{"a schedule payload of an unknown job", string(schedulePayload("nope", "2026-11-22T03:00:00Z")), `unknown job "nope"`},
 		{"a schedule payload with a bad time", string(schedulePayload("nightly-report", "yesterday")), "not an RFC 3339 time"},
@@ -102,6 +105,24 @@ func TestTheLauncherRefusesWhatIsNoTriggerClearly(t *testing.T) {
 			}
 			if len(w.runs()) != 0 {
 				t.Errorf("runs were made: %v", w.runs())
+			}
+		})
+	}
+}
+
+// partnerBus is a bus the test deployment was granted (-c callbackEventBusArns).
+const partnerBus = "arn:aws:events:us-east-1:123456789012:event-bus/partner"
+
+func TestAnEventCallbackMayNameTheDeploymentsBusOrAGrantedOne(t *testing.T) {
+	for _, target := range []string{"", "longshore-results", "arn:aws:events:us-east-1:123456789012:event-bus/longshore-results", partnerBus} {
+		t.Run("target "+target, func(t *testing.T) {
+			w := newWorld(t)
+			payload := `{"job": "hello", "callback": {"kind": "event", "target": "` + target + `"}}`
+			if _, err := w.launcher.Handle(ctx, json.RawMessage(payload)); err != nil {
+				t.Fatalf("Handle = %v", err)
+			}
+			if len(w.runs()) != 1 {
+				t.Errorf("runs = %v, want one", w.runs())
 			}
 		})
 	}

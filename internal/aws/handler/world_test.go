@@ -88,6 +88,7 @@ func newWorldAt(t testing.TB, start time.Time) *world {
 	w.launches = &countingLauncher{svc: w.svc, fail: map[string]error{}}
 	w.launcher = handler.NewLauncher(handler.LauncherOptions{
 		Service: w.launches, Runs: w.store, Jobs: cat, Prefix: "longshore", UploadsBucket: uploads,
+		EventBus: "longshore-results", CallbackBuses: []string{partnerBus},
 		Now: w.clock.Now, Sleep: func(ctx context.Context, d time.Duration) error { w.clock.Advance(d); return ctx.Err() },
 		Poll: time.Second, Log: quiet,
 	})
