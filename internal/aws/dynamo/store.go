@@ -46,8 +46,9 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 // claimSlack keeps a key claim past its run's own retention: a claim that
 // outlives its run could only revive the run for a trigger delivered again
-// months later, which no AWS trigger does (SQS keeps messages 14 days,
-// Scheduler retries for a day).
+// months later, which no AWS trigger does (SQS keeps messages 14 days; the
+// stack lets Scheduler retry for an hour, construct.scheduleMaxEventAge, and
+// Scheduler allows a day at most).
 const claimSlack = 30 * 24 * time.Hour
 
 // Options configure a Store.
