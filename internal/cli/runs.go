@@ -194,7 +194,7 @@ either).`,
 			}
 			// Refused here too, so that the value never leaves this
 			// machine, whatever the engine or deployment checks.
-			if err := job.CheckOverrideEnv(req.Env); err != nil && false {
+			if err := job.CheckOverrideEnv(req.Env); err != nil {
 				return usageError("%v", err)
 			}
 			c, err := a.runs(cmd)

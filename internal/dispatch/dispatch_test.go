@@ -204,6 +204,15 @@ func TestAnInvokeWithoutAKeyIsANewRunEachTime(t *testing.T) {
 	}
 }
 
+func TestOverridesThatHoldNoSecretAreStoredWithTheRun(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	env := map[string]string{"EXIT_CODE": "3", "TOKENIZER": "bpe", "API_TOKEN": ""}
+	r := w.launch(dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke}, Env: env})
+	if got := w.get(r.ID).Env; len(got) != 3 || got["EXIT_CODE"] != "3" || got["TOKENIZER"] != "bpe" {
+		t.Errorf("stored overrides %v, want %v", got, env)
+	}
+}
+
 func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	tests := []struct {
 		name string
@@ -217,6 +226,8 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 			"environment override DB_PASSWORD: DB_PASSWORD is one of the job's secrets and cannot be overridden in plain text"},
 		{"an override that is not a variable name", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke}, Env: map[string]string{"A-B": "x"}},
 			`environment override "A-B" is not a variable name`},
+		{"an override whose name looks like a secret", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke}, Env: map[string]string{"API_TOKEN": "abc", "MODE": "x"}},
+			"API_TOKEN looks like a secret: do not pass secrets as --env or in a run request's env; declare it in the job's secrets: (ssm:/... or secretsmanager:...)"},
 		{"a schedule trigger without its time", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerSchedule}}, "schedule trigger has no"},
 	}
 	for _, tt := range tests {

@@ -203,7 +203,9 @@ func each(n, parallel int, fn func(i int)) {
 	wg.Wait()
 }
 
-// checkOverrides refuses overrides that would break a job's contract.
+// checkOverrides refuses overrides that would break a job's contract. Every
+// path that takes a run request (the local engine's API and invoke, the
+// launcher's direct invoke) comes through here before anything is stored.
 func checkOverrides(spec *job.Spec, req Request) error {
 	if len(req.Env) > MaxOverrideEnv {
 		return &RequestError{Msg: fmt.Sprintf("%d environment overrides: at most %d are allowed", len(req.Env), MaxOverrideEnv)}
@@ -218,6 +220,11 @@ func checkOverrides(spec *job.Spec, req Request) error {
 		if _, secret := spec.Secrets[name]; secret {
 			return &RequestError{Msg: fmt.Sprintf("environment override %s: %s is one of the job's secrets and cannot be overridden in plain text", name, name)}
 		}
+	}
+	// A value under a name that looks like a secret would be stored with
+	// the run and published in its result: the job files' rule applies.
+	if err := job.CheckOverrideEnv(req.Env); err != nil {
+		return &RequestError{Msg: err.Error()}
 	}
 	return nil
 }

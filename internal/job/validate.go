@@ -128,7 +128,7 @@ func validateEnvironment(s *Spec, ps *problems) {
 			ps.add(field, "%q is not a variable name: use letters, digits and _, not starting with a digit", name)
 		case strings.HasPrefix(name, ReservedEnvPrefix):
 			ps.add(field, "names starting with %s are set by Longshore: choose another name", ReservedEnvPrefix)
-		case secretLike.MatchString(strings.ToUpper(name)) && s.Environment[name] != "":
+		case SecretLike(name) && s.Environment[name] != "":
 			ps.add(field, "looks like a secret written in plain text: move it to secrets as an ssm: or secretsmanager: reference")
 		}
 		if _, dup := s.Secrets[name]; dup {
