@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,6 +205,18 @@ func TestAnInvokeWithoutAKeyIsANewRunEachTime(t *testing.T) {
 	}
 }
 
+func TestOverridesThatFitATaskAreTakenWhole(t *testing.T) {
+	w := newWorld(t, map[string]string{"hello": hello})
+	env := map[string]string{"DATA": strings.Repeat("x", dispatch.MaxOverrideBytes-50)}
+	if size := dispatch.OverrideSize(env, nil); size > dispatch.MaxOverrideBytes || size < dispatch.MaxOverrideBytes-20 {
+		t.Fatalf("the test's overrides take %d bytes, want just under %d", size, dispatch.MaxOverrideBytes)
+	}
+	r := w.launch(dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke}, Env: env})
+	if got := w.get(r.ID).Env["DATA"]; got != env["DATA"] {
+		t.Errorf("stored %d bytes of DATA, want all %d", len(got), len(env["DATA"]))
+	}
+}
+
 func TestOverridesThatHoldNoSecretAreStoredWithTheRun(t *testing.T) {
 	w := newWorld(t, map[string]string{"hello": hello})
 	env := map[string]string{"EXIT_CODE": "3", "TOKENIZER": "bpe", "API_TOKEN": ""}
@@ -229,6 +242,11 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"an override whose name looks like a secret", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke}, Env: map[string]string{"API_TOKEN": "abc", "MODE": "x"}},
 			"API_TOKEN looks like a secret: do not pass secrets as --env or in a run request's env; declare it in the job's secrets: (ssm:/... or secretsmanager:...)"},
 		{"a schedule trigger without its time", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerSchedule}}, "schedule trigger has no"},
+		{"overrides too large for a task, as a 600 KB variable", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke},
+			Env: map[string]string{"DATA": strings.Repeat("x", 600_000)}},
+			"the run's environment and command take 600044 bytes; a task takes at most 6144 (ECS allows 8 KiB of overrides"},
+		{"a command too large for a task", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke},
+			Command: slices.Repeat([]string{strings.Repeat("y", 100)}, 70)}, "take 7223 bytes; a task takes at most 6144"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -226,7 +227,39 @@ func checkOverrides(spec *job.Spec, req Request) error {
 	if err := job.CheckOverrideEnv(req.Env); err != nil {
 		return &RequestError{Msg: err.Error()}
 	}
+	// A run gets exactly what was asked or nothing: what does not fit a
+	// task's overrides is refused now, before anything is stored or started.
+	if size := OverrideSize(req.Env, req.Command); size > MaxOverrideBytes {
+		return &RequestError{Msg: fmt.Sprintf("the run's environment and command take %d bytes; a task takes at most %d "+
+			"(ECS allows 8 KiB of overrides, and Longshore's own variables need the rest): pass large inputs by reference "+
+			"(put them in S3 and pass the object's key) or declare fixed values in the job's environment", size, MaxOverrideBytes)}
+	}
 	return nil
+}
+
+// MaxOverrideBytes bounds a request's environment and command, counted as
+// OverrideSize counts them. ECS takes 8 KiB of container overrides in all
+// (ecs.MaxOverrides), and the variables Longshore adds (run id, job,
+// attempt, trigger, an S3 key of up to 1 KiB, an SQS body of up to
+// run.MaxInlineBody) need the rest.
+const MaxOverrideBytes = 6 * 1024
+
+// OverrideSize is the size of an environment and a command as ECS counts
+// container overrides: the characters of their JSON.
+func OverrideSize(env map[string]string, command []string) int {
+	type kv struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	vars := make([]kv, 0, len(env))
+	for k, v := range env {
+		vars = append(vars, kv{k, v})
+	}
+	b, _ := json.Marshal(struct {
+		Environment []kv     `json:"environment,omitempty"`
+		Command     []string `json:"command,omitempty"`
+	}{vars, command})
+	return len(b)
 }
 
 // resumable reports whether a stored run was left before its task was
