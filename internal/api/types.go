@@ -6,6 +6,7 @@ package api
 import (
 	"time"
 
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -31,6 +32,10 @@ type Run struct {
 	Env           map[string]string `json:"env,omitempty"`
 	Command       []string          `json:"command,omitempty"`
 	TaskRef       string            `json:"taskRef,omitempty"`
+	// Capacity, when set, is the capacity this attempt starts on instead
+	// of its job's: on-demand for the retry of a spot-then-on-demand job
+	// that Fargate Spot interrupted.
+	Capacity job.Capacity `json:"capacity,omitempty"`
 }
 
 // FromRun builds the contract view of a stored run.
@@ -39,7 +44,7 @@ func FromRun(r run.Run) Run {
 		ID: r.ID, Job: r.Job, Status: r.Status, ExitCode: r.ExitCode, Reason: r.Reason, Attempt: r.Attempt,
 		Trigger: r.Trigger, CreatedAt: r.CreatedAt.UTC(), StartedAt: utc(r.StartedAt), StoppedAt: utc(r.StoppedAt),
 		UpdatedAt: r.UpdatedAt.UTC(), PreviousRunID: r.PreviousRunID, NextRunID: r.NextRunID, NotBefore: utc(r.NotBefore),
-		Containers: r.Containers, Env: r.Env, Command: r.Command, TaskRef: r.TaskRef,
+		Containers: r.Containers, Env: r.Env, Command: r.Command, TaskRef: r.TaskRef, Capacity: r.Capacity,
 	}
 	if r.Cause != run.CauseNone {
 		c := r.Cause

@@ -50,6 +50,9 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 			next.Notified = true
 		case ahead.next != nil:
 			next.NextRunID = ahead.next.ID
+			if ahead.reason != "" {
+				next.Reason = ahead.reason
+			}
 		default:
 			judged, judgedWith = true, r.StopReq
 			ahead = s.settleAhead(ctx, &next)
@@ -89,6 +92,7 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 // settled is what settleAhead did before a run's final write.
 type settled struct {
 	next     *run.Run // the next attempt it created
+	reason   string   // the run's reason now that it is retried, when it changes
 	reported bool     // the outcome was reported
 	err      error    // a report or an attempt that failed: settled again later
 }
@@ -105,13 +109,16 @@ func (s *Service) settleAhead(ctx context.Context, r *run.Run) settled {
 		return settled{}
 	}
 	if spec, err := s.spec(r.Job); err == nil {
-		if d := run.Retry(spec.Retries, *r, s.d.Now()); d.Retry {
+		if d := run.Retry(spec.Retries, spec.Capacity, *r, s.d.Now()); d.Retry {
 			next, err := s.createAttempt(ctx, *r, d)
 			if err != nil {
 				return settled{err: err}
 			}
 			r.NextRunID = next.ID
-			return settled{next: &next}
+			if d.Reason != "" {
+				r.Reason = d.Reason
+			}
+			return settled{next: &next, reason: d.Reason}
 		} else if d.Why != "" {
 			s.d.Log.Info("no retry", "run", r.ID, "job", r.Job, "why", d.Why)
 		}
@@ -147,7 +154,7 @@ func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 	}
 	spec, err := s.spec(r.Job)
 	if err == nil && r.NextRunID == "" {
-		if d := run.Retry(spec.Retries, r, s.d.Now()); d.Retry {
+		if d := run.Retry(spec.Retries, spec.Capacity, r, s.d.Now()); d.Retry {
 			return s.retry(ctx, r, d)
 		} else if d.Why != "" {
 			s.d.Log.Info("no retry", "run", r.ID, "job", r.Job, "why", d.Why)
@@ -168,9 +175,10 @@ func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 	})
 }
 
-// retry creates the next attempt of a failed run and links the two. The
-// new run's key is derived from the failed run, so settling twice creates
-// it once.
+// retry creates the next attempt of a failed run and links the two, the
+// failed run's reason saying where the retry runs when the decision says.
+// The new run's key is derived from the failed run, so settling twice
+// creates it once.
 func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) (run.Run, error) {
 	stored, err := s.createAttempt(ctx, prev, d)
 	if err != nil {
@@ -181,6 +189,9 @@ func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) 
 			return false, nil
 		}
 		r.NextRunID = stored.ID
+		if d.Reason != "" {
+			r.Reason = d.Reason
+		}
 		return true, nil
 	})
 	if err != nil {
@@ -190,8 +201,8 @@ func (s *Service) retry(ctx context.Context, prev run.Run, d run.RetryDecision) 
 }
 
 // createAttempt stores the next attempt of a failed run, queued until its
-// backoff has passed. Its key, and so its id, derive from the failed run:
-// creating it twice stores it once.
+// backoff has passed, on the capacity the decision chose. Its key, and so
+// its id, derive from the failed run: creating it twice stores it once.
 func (s *Service) createAttempt(ctx context.Context, prev run.Run, d run.RetryDecision) (run.Run, error) {
 	now := s.d.Now()
 	key := "retry:" + prev.ID
@@ -199,6 +210,7 @@ func (s *Service) createAttempt(ctx context.Context, prev run.Run, d run.RetryDe
 		ID: run.KeyID(key), Job: prev.Job, Trigger: prev.Trigger, Key: key, Attempt: d.Attempt,
 		PreviousRunID: prev.ID, Status: run.StatusQueued, Env: prev.Env, Command: prev.Command,
 		Callback: prev.Callback, CreatedAt: now, UpdatedAt: now, NotBefore: timePtr(d.NotBefore),
+		Capacity: d.Capacity,
 	}
 	stored, _, err := s.d.Store.Create(ctx, next)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // Otherwise: pending makes the run starting; running makes it running and
 // sets StartedAt (from the task, else now); stopped finishes the run with
 // the Classify outcome (using r.StopReq), StoppedAt (from the task, else
-// now), ExitCode, Containers, Cause, Reason and Transient. Events arrive
+// now), ExitCode, Containers, Cause, Reason, Transient and StopCode. Events arrive
 // unordered: a stopped observation finishes a run that never saw running,
 // and a run still queued is taken through starting. TaskRef and TaskVersion
 // are recorded and UpdatedAt is set to now.
@@ -77,6 +77,7 @@ func Apply(r Run, ts TaskState, now time.Time) (Run, bool) {
 			return r, false
 		}
 		next = finish(next, o)
+		next.StopCode = ts.StopCode
 		stopped := now
 		if ts.StoppedAt != nil {
 			stopped = *ts.StoppedAt

@@ -208,3 +208,28 @@ func sameRun(a, b Run) bool {
 		a.UpdatedAt.Equal(b.UpdatedAt) && sameTime(a.StartedAt, b.StartedAt) && sameTime(a.StoppedAt, b.StoppedAt) &&
 		a.Reason == b.Reason && sameCode(a.ExitCode, b.ExitCode)
 }
+
+func TestApplyRecordsWhyTheTaskStopped(t *testing.T) {
+	tests := []struct {
+		name string
+		ts   TaskState
+		want string
+	}{
+		{"a Spot interruption is recorded, for the retry to leave Spot", func() TaskState {
+			ts := observed(PhaseStopped, 5)
+			ts.StopCode, ts.StoppedReason = StopCodeSpotInterruption, "Your Spot Task was interrupted."
+			ts.Containers = []Container{{Name: "app", ExitCode: code(143)}}
+			return ts
+		}(), StopCodeSpotInterruption},
+		{"an application's exit is recorded", observed(PhaseStopped, 5), StopCodeEssentialExited},
+		{"a running task records none", observed(PhaseRunning, 3), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := Apply(aRun(StatusRunning, 2), tt.ts, observedAt)
+			if !ok || got.StopCode != tt.want {
+				t.Errorf("Apply = applied %v, stop code %q; want %q", ok, got.StopCode, tt.want)
+			}
+		})
+	}
+}

@@ -20,11 +20,18 @@ type RetryDecision struct {
 	// NotBefore is the earliest time the retry may start; zero when there is
 	// no retry.
 	NotBefore time.Time
+	// Capacity is the capacity the retry starts on instead of its job's
+	// (Run.Capacity of the next attempt); empty for the job's own.
+	Capacity job.Capacity
+	// Reason, when set, is the finished run's reason now that it is
+	// retried: it says where the retry runs (after a Spot interruption).
+	Reason string
 	// Why explains the decision in plain words, either way.
 	Why string
 }
 
-// Retry decides whether run r, just finished, is retried under policy p.
+// Retry decides whether run r, just finished, is retried under policy p,
+// and on which capacity; capacity is its job's.
 //
 // Only failed runs are retried: a run that never started is retried when
 // its failure is transient, an interrupted one always, one whose application
@@ -34,7 +41,13 @@ type RetryDecision struct {
 // attempt number below 1 counts as 1, and so does p.Attempts). The wait
 // before attempt n is p.Backoff × 2^(n-2), capped at MaxBackoff: attempt 2
 // waits Backoff, attempt 3 twice that, and so on.
-func Retry(p job.Retries, r Run, now time.Time) RetryDecision {
+//
+// A retry starts on the capacity its run started on (r.Capacity, or the
+// job's), except after Fargate Spot reclaimed the task (stop code
+// SpotInterruption): a spot-then-on-demand job is then retried on on-demand
+// capacity, lest Spot take it again, and a spot job on Spot, as it asks;
+// either way the finished run's Reason says so.
+func Retry(p job.Retries, capacity job.Capacity, r Run, now time.Time) RetryDecision {
 	if r.Status != StatusFailed {
 		return RetryDecision{Why: fmt.Sprintf("the run %s: only failed runs are retried", statusWords(r.Status))}
 	}
@@ -63,12 +76,34 @@ func Retry(p job.Retries, r Run, now time.Time) RetryDecision {
 	}
 	next := attempt + 1
 	wait := Backoff(p.Backoff.D(), next)
-	return RetryDecision{
+	d := RetryDecision{
 		Retry:     true,
 		Attempt:   next,
 		NotBefore: now.Add(wait),
+		Capacity:  r.Capacity,
 		Why:       fmt.Sprintf("%s: attempt %d of %d starts in %s", retryWhat(r), next, attempts, wait),
 	}
+	if spotInterrupted(r) {
+		switch capacity {
+		case job.CapacitySpotThenOnDemand:
+			d.Capacity = job.CapacityOnDemand
+			d.Reason = SpotInterrupted + ": retried on on-demand capacity"
+			d.Why += " on on-demand capacity"
+		case job.CapacitySpot:
+			d.Reason = SpotInterrupted + ": retried on Fargate Spot, as the job's capacity spot asks"
+			d.Why += " on Fargate Spot"
+		}
+	}
+	return d
+}
+
+// SpotInterrupted starts the reason of a retried run that Fargate Spot
+// interrupted.
+const SpotInterrupted = "interrupted on Fargate Spot (" + StopCodeSpotInterruption + ")"
+
+// spotInterrupted reports whether Fargate Spot reclaimed the run's task.
+func spotInterrupted(r Run) bool {
+	return r.Cause == CauseInterrupted && r.StopCode == StopCodeSpotInterruption
 }
 
 // Backoff is the wait before attempt number attempt: base before attempt 2,
@@ -90,6 +125,9 @@ func retryWhat(r Run) string {
 	case CauseStart:
 		return "the task could not start for a reason that may clear"
 	case CauseInterrupted:
+		if spotInterrupted(r) {
+			return "the task was interrupted on Fargate Spot"
+		}
 		return "the task was interrupted"
 	default:
 		return fmt.Sprintf("exit code %d is listed in retries.exitCodes", *r.ExitCode)

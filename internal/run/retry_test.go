@@ -56,7 +56,7 @@ func TestRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := Retry(tt.policy, tt.run, now)
+			d := Retry(tt.policy, job.CapacityOnDemand, tt.run, now)
 			if d.Retry != tt.retry || d.Attempt != tt.attempt {
 				t.Errorf("retry, attempt = %v, %d; want %v, %d (%s)", d.Retry, d.Attempt, tt.retry, tt.attempt, d.Why)
 			}
@@ -65,6 +65,61 @@ func TestRetry(t *testing.T) {
 			}
 			if !tt.retry && !d.NotBefore.IsZero() {
 				t.Errorf("not before = %v for no retry, want zero", d.NotBefore)
+			}
+			if d.Why != tt.why {
+				t.Errorf("why = %q\nwant %q", d.Why, tt.why)
+			}
+		})
+	}
+}
+
+func TestRetryChoosesTheCapacityOfTheNextAttempt(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 5, 13, 0, time.UTC)
+	policy := job.Retries{Attempts: 3, ExitCodes: []int{3}, Backoff: job.Duration(30 * time.Second)}
+	spot := func(r Run) Run { r.StopCode = StopCodeSpotInterruption; return r }
+	onDemand := func(r Run) Run { r.Capacity = job.CapacityOnDemand; return r }
+	retired := func(r Run) Run { r.StopCode = StopCodeTerminationNotice; return r }
+	tests := []struct {
+		name     string
+		capacity job.Capacity // the job's
+		run      Run
+		retry    bool
+		want     job.Capacity // the next attempt's
+		reason   string       // the finished run's new reason; "" keeps it
+		why      string
+	}{
+		{"a spot-then-on-demand job interrupted on Spot is retried on on-demand capacity, saying so",
+			job.CapacitySpotThenOnDemand, spot(failedRun(CauseInterrupted, code(143), 1, true)), true, job.CapacityOnDemand,
+			"interrupted on Fargate Spot (SpotInterruption): retried on on-demand capacity",
+			"the task was interrupted on Fargate Spot: attempt 2 of 3 starts in 30s on on-demand capacity"},
+		{"a spot job interrupted on Spot is retried on Spot, as it asks, saying it was a Spot interruption",
+			job.CapacitySpot, spot(failedRun(CauseInterrupted, code(143), 1, true)), true, "",
+			"interrupted on Fargate Spot (SpotInterruption): retried on Fargate Spot, as the job's capacity spot asks",
+			"the task was interrupted on Fargate Spot: attempt 2 of 3 starts in 30s on Fargate Spot"},
+		{"an on-demand job keeps its capacity and its reason", job.CapacityOnDemand,
+			spot(failedRun(CauseInterrupted, code(143), 1, true)), true, "", "",
+			"the task was interrupted on Fargate Spot: attempt 2 of 3 starts in 30s"},
+		{"a spot-then-on-demand job interrupted otherwise stays on Spot", job.CapacitySpotThenOnDemand,
+			retired(failedRun(CauseInterrupted, nil, 1, true)), true, "", "",
+			"the task was interrupted: attempt 2 of 3 starts in 30s"},
+		{"a spot-then-on-demand job failing with a listed exit code stays on Spot", job.CapacitySpotThenOnDemand,
+			failedRun(CauseExit, code(3), 1, false), true, "", "",
+			"exit code 3 is listed in retries.exitCodes: attempt 2 of 3 starts in 30s"},
+		{"an attempt moved to on-demand capacity keeps it for the next one", job.CapacitySpotThenOnDemand,
+			onDemand(failedRun(CauseExit, code(3), 2, false)), true, job.CapacityOnDemand, "",
+			"exit code 3 is listed in retries.exitCodes: attempt 3 of 3 starts in 1m0s"},
+		{"a Spot interruption of the last attempt is not retried and keeps its reason", job.CapacitySpotThenOnDemand,
+			spot(failedRun(CauseInterrupted, code(143), 3, true)), false, "", "",
+			"attempt 3 of 3: no attempts left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Retry(policy, tt.capacity, tt.run, now)
+			if d.Retry != tt.retry || d.Capacity != tt.want {
+				t.Errorf("retry %v on %q, want %v on %q", d.Retry, d.Capacity, tt.retry, tt.want)
+			}
+			if d.Reason != tt.reason {
+				t.Errorf("reason = %q\nwant %q", d.Reason, tt.reason)
 			}
 			if d.Why != tt.why {
 				t.Errorf("why = %q\nwant %q", d.Why, tt.why)

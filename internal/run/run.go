@@ -5,7 +5,11 @@
 // the time in.
 package run
 
-import "time"
+import (
+	"time"
+
+	"github.com/longshore/longshore/internal/job"
+)
 
 // Status is where a run is in its lifecycle.
 type Status string
@@ -126,6 +130,13 @@ type Run struct {
 	// (no capacity, no free addresses, an interruption): retries use it.
 	Transient bool        `json:"transient,omitempty"`
 	StopReq   StopRequest `json:"stopRequested,omitempty"`
+	// StopCode is the runner's word for why the run's task stopped (one of
+	// the StopCode* constants, such as SpotInterruption), when it said.
+	StopCode string `json:"stopCode,omitempty"`
+	// Capacity, when set, is the capacity this attempt starts on instead
+	// of its job's: on-demand for the retry of a spot-then-on-demand job
+	// that Fargate Spot interrupted (see Retry). Later attempts keep it.
+	Capacity job.Capacity `json:"capacity,omitempty"`
 
 	// TaskRef is the runner's handle on the task (an ECS task ARN, a process or container id).
 	TaskRef string `json:"taskRef,omitempty"`

@@ -94,7 +94,9 @@ const MaxBackoff = 20 * time.Second
 // FARGATE_SPOT capacity provider; spot-then-on-demand jobs try FARGATE_SPOT
 // and, when ECS answers that no Spot capacity is available, FARGATE with
 // the client token "<run id>-on-demand" (a different request, so a
-// different token).
+// different token). A run whose Capacity is set (the retry of a
+// spot-then-on-demand job that Spot interrupted: on-demand) starts on that
+// capacity instead of its job's.
 //
 // The container overrides of the essential container (deploy.EssentialContainer)
 // carry the run's environment — what differs from the job's declared
@@ -188,6 +190,9 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 	}
 	in := r.runTaskInput(t, overrides)
 	capacity := t.Job.Capacity
+	if t.Run.Capacity != "" {
+		capacity = t.Run.Capacity // a retry moved off Spot after an interruption
+	}
 	switch capacity {
 	case job.CapacitySpot, job.CapacitySpotThenOnDemand:
 		in.CapacityProviderStrategy = []ecstypes.CapacityProviderStrategyItem{{CapacityProvider: aws.String(ProviderFargateSpot), Weight: 1}}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -287,6 +288,9 @@ func mustCreate(t *testing.T, s dispatch.RunStore, r run.Run) run.Run {
 	return got
 }
 
+// onDemand is a run's capacity (sample's job parameter hides package job).
+const onDemand = job.CapacityOnDemand
+
 // sample is a run with every field set.
 func sample(id, job, key string, at time.Time) run.Run {
 	code, sidecar := 3, 0
@@ -298,6 +302,7 @@ func sample(id, job, key string, at time.Time) run.Run {
 		Status:  run.StatusQueued, Cause: run.CauseNone, ExitCode: &code, Reason: "exited with code 3",
 		Containers: []run.Container{{Name: "app", ExitCode: &code, Reason: "x"}, {Name: "log-router", ExitCode: &sidecar}, {Name: "init"}},
 		TaskRef:    "arn:aws:ecs:us-east-1:111122223333:task/longshore/abc", TaskVersion: 4,
+		StopCode: run.StopCodeSpotInterruption, Capacity: onDemand,
 		Env:       map[string]string{"A": "1", "B": "two words"},
 		Command:   []string{"report", "--since", "24h"},
 		Callback:  &run.Callback{Kind: run.CallbackQueue, Target: "https://sqs.us-east-1.amazonaws.com/111122223333/replies"},
