@@ -296,25 +296,61 @@ func TestMotoTheDeployedFunctionsRunJobsOnMotoAndServeTheCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("an environment too large for the overrides is passed through the payload bucket", func(t *testing.T) {
-		big := strings.Repeat("z", 9000)
-		req, _ := json.Marshal(api.RunRequest{Job: "hello", Env: map[string]string{"BIG": big}})
-		r := w.launch(t, string(req))
-		env := taskEnv(w.task(t, r.ID))
-		key := deploy.PayloadKey("hello", r.ID)
-		if env[deploy.PayloadURIVar] != "s3://"+w.payloadBucket+"/"+key || env["BIG"] != "" {
-			t.Fatalf("container overrides %v", env)
+	t.Run("an environment too large for a task is refused when asked: nothing is stored or started", func(t *testing.T) {
+		tasks := len(w.rec.ops("RunTask"))
+		req, _ := json.Marshal(api.RunRequest{Job: "hello", Env: map[string]string{"BIG": strings.Repeat("z", 9000)}})
+		res := w.launcher.invoke(req)
+		if !res.failed || res.errorType != handler.ErrorRequest || !strings.Contains(res.errorMessage, "a task takes at most 6144") {
+			t.Fatalf("launcher answered %+v, want a request error saying the limit", res)
 		}
-		obj, err := w.m.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(w.payloadBucket), Key: aws.String(key)})
+		if len(w.rec.ops("RunTask")) != tasks {
+			t.Errorf("a task was started for a refused request")
+		}
+	})
+
+	t.Run("a message too large for a run is kept in the payload bucket and given by reference", func(t *testing.T) {
+		queueURL := w.stack.atts[w.queueID(t, deploy.QueueName(motoPrefix, "orders"))+".QueueUrl"]
+		ctx := context.Background()
+		// 200 KiB: moto's queues take 256 KiB (AWS's, 1 MiB since 2025).
+		body := strings.Repeat("o", 200<<10)
+		if _, err := w.m.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := w.m.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		if err != nil || len(got.Messages) != 1 {
+			t.Fatalf("ReceiveMessage: %v, %d messages", err, len(got.Messages))
+		}
+		msg := got.Messages[0]
+		var resp struct {
+			Failures []any `json:"batchItemFailures"`
+		}
+		w.launcher.ok(sqsEvent(msg, w.stack.atts[w.queueID(t, deploy.QueueName(motoPrefix, "orders"))+".Arn"]), &resp)
+		if len(resp.Failures) != 0 {
+			t.Fatalf("batchItemFailures %v", resp.Failures)
+		}
+		runs, _, err := w.store.List(ctx, dispatch.Query{Job: "orders"})
+		var r run.Run
+		for _, got := range runs {
+			if got.Trigger.MessageID == aws.ToString(msg.MessageId) {
+				r = got
+			}
+		}
+		key := deploy.BodyKey("orders", r.ID)
+		if err != nil || r.Trigger.Body != "" || r.Trigger.BodySize != len(body) || r.Trigger.BodyURI != "s3://"+w.payloadBucket+"/"+key {
+			t.Fatalf("the message's run: %+v, %v", r.Trigger, err)
+		}
+		env := taskEnv(w.task(t, r.ID))
+		if env["LONGSHORE_SQS_BODY_URI"] != r.Trigger.BodyURI || env["LONGSHORE_SQS_BODY"] != "" {
+			t.Errorf("container overrides %v", env)
+		}
+		obj, err := w.m.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(w.payloadBucket), Key: aws.String(key)})
 		if err != nil {
 			t.Fatalf("GetObject %s: %v", key, err)
 		}
 		defer obj.Body.Close()
-		var payload struct {
-			Env map[string]string `json:"env"`
-		}
-		if err := json.NewDecoder(obj.Body).Decode(&payload); err != nil || payload.Env["BIG"] != big {
-			t.Errorf("payload object: %v, BIG of %d bytes", err, len(payload.Env["BIG"]))
+		if kept, _ := io.ReadAll(obj.Body); string(kept) != body {
+			t.Errorf("the kept body has %d bytes, want %d", len(kept), len(body))
 		}
 	})
 

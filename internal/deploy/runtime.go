@@ -37,6 +37,11 @@ const PayloadURIVar = "LONGSHORE_PAYLOAD_URI"
 // PayloadKey is the key of a run's payload object in the payload bucket.
 func PayloadKey(jobName, runID string) string { return PayloadKeyPrefix(jobName) + runID + ".json" }
 
+// BodyKey is the key of a run's trigger body kept in the payload bucket
+// (a body larger than run.MaxInlineBody), which the job's task role may
+// read: its task gets it as LONGSHORE_SQS_BODY_URI.
+func BodyKey(jobName, runID string) string { return PayloadKeyPrefix(jobName) + runID + ".body" }
+
 // The runs table's third index, beside RunsByJobIndex and RunsByStatusIndex:
 // a sparse index of the finished runs whose outcome has not been reported
 // yet (the reconciler reports them again). Only those items carry

@@ -75,8 +75,28 @@ func (s *Service) create(ctx context.Context, req Request) (created, error) {
 	if err != nil {
 		return created{}, err
 	}
+	if err := s.keepBody(ctx, &c.run); err != nil {
+		return created{}, err
+	}
 	stored, isNew, err := s.d.Store.Create(ctx, c.run)
 	return s.stored(c, stored, isNew, err)
+}
+
+// keepBody keeps a trigger body larger than run.MaxInlineBody apart, in the
+// BodyStore, and leaves the run its URI: a run record stays small (DynamoDB
+// takes 400 KB) and a task's environment within ECS's 8 KiB, for a message
+// of any size SQS delivers (1 MiB).
+func (s *Service) keepBody(ctx context.Context, r *run.Run) error {
+	t := &r.Trigger
+	if len(t.Body) <= run.MaxInlineBody || s.d.Bodies == nil {
+		return nil
+	}
+	uri, err := s.d.Bodies.PutBody(ctx, r.Job, r.ID, []byte(t.Body))
+	if err != nil {
+		return fmt.Errorf("keep the %d-byte body of run %s: %w", len(t.Body), r.ID, err)
+	}
+	t.BodyURI, t.BodySize, t.Body = uri, len(t.Body), ""
+	return nil
 }
 
 // prepare checks a request and makes its run, not stored yet.
@@ -160,6 +180,9 @@ func (s *Service) LaunchAll(ctx context.Context, reqs []Request, parallel int) (
 		var runs []run.Run
 		for i, req := range reqs {
 			if made[i], errs[i] = s.prepare(req); errs[i] == nil {
+				errs[i] = s.keepBody(ctx, &made[i].run)
+			}
+			if errs[i] == nil {
 				todo = append(todo, i)
 				runs = append(runs, made[i].run)
 			}
@@ -499,7 +522,11 @@ func Environment(spec *job.Spec, r run.Run) map[string]string {
 		env["LONGSHORE_S3_KEY"] = t.Key
 	case run.TriggerSQS:
 		env["LONGSHORE_SQS_MESSAGE_ID"] = t.MessageID
-		env["LONGSHORE_SQS_BODY"] = t.Body
+		if t.BodyURI != "" {
+			env["LONGSHORE_SQS_BODY_URI"] = t.BodyURI
+		} else {
+			env["LONGSHORE_SQS_BODY"] = t.Body
+		}
 	}
 	return env
 }

@@ -102,6 +102,16 @@ type Task struct {
 	Resume bool
 }
 
+// BodyStore keeps a trigger body too large to travel in a run or a task's
+// environment (payload.Bucket on AWS, a folder of the data folder on one
+// machine). Put is idempotent: the same run's body again is the same
+// object.
+type BodyStore interface {
+	// PutBody keeps the body of run id of job and returns its URI, which
+	// the run's task receives in LONGSHORE_SQS_BODY_URI.
+	PutBody(ctx context.Context, jobName, runID string, body []byte) (uri string, err error)
+}
+
 // StartError says why a task could not be started.
 type StartError struct {
 	// Transient errors (throttling, capacity) may succeed later: the run

@@ -23,6 +23,9 @@ type Deps struct {
 	NewID func() (string, error)
 	// Log receives what the services did; slog.Default() when nil.
 	Log *slog.Logger
+	// Bodies keeps the trigger bodies larger than run.MaxInlineBody; without
+	// it they stay in the run (a host whose runs and tasks take them whole).
+	Bodies BodyStore
 }
 
 // Service is the launch and track services over one set of ports.

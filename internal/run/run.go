@@ -63,9 +63,20 @@ type Trigger struct {
 	Queue     string `json:"queue,omitempty"`
 	MessageID string `json:"messageId,omitempty"`
 	Body      string `json:"body,omitempty"`
+	// BodyURI holds a body larger than MaxInlineBody, passed by reference
+	// (s3:// on AWS, file:// on one machine), and BodySize its length; Body
+	// is then empty.
+	BodyURI  string `json:"bodyUri,omitempty"`
+	BodySize int    `json:"bodySize,omitempty"`
 	// Invoke: who asked, when known.
 	Caller string `json:"caller,omitempty"`
 }
+
+// MaxInlineBody bounds a trigger body (an SQS message's) kept in the run
+// and given to its task in LONGSHORE_SQS_BODY; a larger one is kept apart
+// and given by reference in LONGSHORE_SQS_BODY_URI. It keeps a run record
+// well within DynamoDB's 400 KB and the task's overrides within ECS's 8 KiB.
+const MaxInlineBody = 4 * 1024
 
 // CallbackKind names how a finished run is reported to its caller.
 type CallbackKind string

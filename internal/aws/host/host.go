@@ -108,11 +108,15 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 	queues := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = endpoint(ServiceSQS) })
 	states := sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = endpoint(ServiceSFN) })
 
+	// The payload bucket keeps the trigger bodies too large for a run
+	// record or a task's environment, each job's below its own prefix.
 	var payloads ecs.Payloads
+	var bodies dispatch.BodyStore
 	if cfg.PayloadBucket != "" {
-		payloads = &payload.Bucket{
+		b := &payload.Bucket{
 			Name: cfg.PayloadBucket, Region: cfg.Region, Endpoint: Endpoint(ServiceS3, getenv), Credentials: awsCfg.Credentials,
 		}
+		payloads, bodies = b, b
 	}
 	store := dynamo.New(db, dynamo.Options{Table: cfg.RunsTable})
 	runner := ecs.NewRunner(ecsClient, ecs.Options{
@@ -122,7 +126,8 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 	notifier := notify.New(notify.Options{Bus: cfg.EventBus, Events: events, Queues: queues, States: states, Log: log})
 	svc := dispatch.New(dispatch.Deps{
 		Jobs: catalog, Store: store, Runner: runner, Notifier: notifier, Now: time.Now, Log: log,
-		NewID: func() (string, error) { return run.NewID(crand.Reader) },
+		NewID:  func() (string, error) { return run.NewID(crand.Reader) },
+		Bodies: bodies,
 	})
 	return &Host{Config: cfg, Jobs: catalog, JobFiles: files, Store: store, Runner: runner, Service: svc, Log: log}, nil
 }

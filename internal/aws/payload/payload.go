@@ -23,6 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/longshore/longshore/internal/deploy"
 )
 
 // MaxSize bounds a payload object. ECS passes at most 8 KiB; a payload is
@@ -42,6 +44,11 @@ type Bucket struct {
 	HTTP *http.Client
 	// Now is the signing clock (time.Now when nil).
 	Now func() time.Time
+}
+
+// PutBody keeps a run's trigger body (dispatch.BodyStore) at deploy.BodyKey.
+func (b *Bucket) PutBody(ctx context.Context, jobName, runID string, body []byte) (string, error) {
+	return b.Put(ctx, deploy.BodyKey(jobName, runID), body)
 }
 
 // Put stores body under key and returns the object's s3:// URI. The same

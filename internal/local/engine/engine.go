@@ -169,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Jobs: catalog, Store: st, Runner: runner, Now: clock.Now, Log: log,
 		Notifier: notes,
 		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
+		Bodies:   bodyFiles{dir: filepath.Join(cfg.DataDir, "bodies")},
 	})
 
 	lis, err := listen(cfg)
