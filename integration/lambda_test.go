@@ -326,19 +326,51 @@ func TestLambdaLauncherTurnsEveryTriggerIntoOneTask(t *testing.T) {
 		}
 	})
 
-	t.Run("an environment too large for ECS's overrides goes whole to the payload bucket", func(t *testing.T) {
-		big := strings.Repeat("z", 9000)
-		req, _ := json.Marshal(api.RunRequest{Job: "hello", Env: map[string]string{"BIG": big}})
-		var resp api.RunResponse
-		launcher.ok(req, &resp)
-		env := envOverrides(d.runTask(resp.ID))
-		key := deploy.PayloadKey("hello", resp.ID)
-		if env[deploy.PayloadURIVar] != "s3://"+lambdaPayload+"/"+key || env["BIG"] != "" {
+	t.Run("an environment too large for ECS's overrides is refused: no run, no task", func(t *testing.T) {
+		tasks := len(d.aws.Calls("RunTask"))
+		req, _ := json.Marshal(api.RunRequest{Job: "hello", Env: map[string]string{"BIG": strings.Repeat("z", 600_000)}})
+		res := launcher.invoke(req)
+		if !res.failed || res.errorType != handler.ErrorRequest || !strings.Contains(res.errorMessage, "take 600043 bytes; a task takes at most 6144") {
+			t.Errorf("answered %s %q, want a RequestError saying the size and the limit", res.errorType, res.errorMessage)
+		}
+		if len(d.aws.Calls("RunTask")) != tasks {
+			t.Errorf("a task was started")
+		}
+	})
+
+	t.Run("a message of 600 KiB becomes a run, its body kept in the payload bucket", func(t *testing.T) {
+		body := strings.Repeat("o", 600<<10)
+		batch := fixtureEvent(t, "sqs-batch.json", func(ev map[string]any) {
+			recs := ev["Records"].([]any)
+			rec := recs[0].(map[string]any)
+			rec["eventSourceARN"] = "arn:aws:sqs:us-east-1:111122223333:longshore-orders"
+			rec["messageId"] = "big-message-1"
+			rec["body"] = body
+			ev["Records"] = []any{rec}
+		})
+		var resp struct {
+			Failures []any `json:"batchItemFailures"`
+		}
+		launcher.ok(batch, &resp)
+		if len(resp.Failures) != 0 {
+			t.Fatalf("batchItemFailures %v", resp.Failures)
+		}
+		page, _, _ := d.store.List(context.Background(), dispatch.Query{Job: "orders"})
+		var r run.Run
+		for _, got := range page {
+			if got.Trigger.MessageID == "big-message-1" {
+				r = got
+			}
+		}
+		key := deploy.BodyKey("orders", r.ID)
+		if r.Trigger.BodyURI != "s3://"+lambdaPayload+"/"+key || r.Trigger.Body != "" {
+			t.Fatalf("run %+v", r.Trigger)
+		}
+		if env := envOverrides(d.runTask(r.ID)); env["LONGSHORE_SQS_BODY_URI"] != r.Trigger.BodyURI {
 			t.Errorf("overrides %v", env)
 		}
-		obj, ok := d.aws.Object("/" + lambdaPayload + "/" + key)
-		if !ok || !strings.Contains(string(obj), big) {
-			t.Errorf("payload object %s: %v, %d bytes", key, ok, len(obj))
+		if obj, ok := d.aws.Object("/" + lambdaPayload + "/" + key); !ok || string(obj) != body {
+			t.Errorf("body object %s: %v, %d bytes", key, ok, len(obj))
 		}
 	})
 

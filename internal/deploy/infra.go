@@ -65,8 +65,8 @@ func ResultsLogGroup(prefix string) string { return "/" + prefix + "/results" }
 // schedules.
 func ScheduleGroupName(prefix string) string { return prefix }
 
-// PayloadKeyPrefix is where the launcher writes a job's payloads that are too
-// large for ECS overrides; each job's task role may read only below it.
+// PayloadKeyPrefix is where the functions keep a job's trigger bodies that are too
+// large for a run (BodyKey); each job's task role may read only below it.
 func PayloadKeyPrefix(jobName string) string { return "payloads/" + jobName + "/" }
 
 // ReplyQueuePrefix starts the names of the SQS queues (in the deployment's

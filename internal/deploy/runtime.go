@@ -27,16 +27,6 @@ const (
 	TagJob = "longshore:job"
 )
 
-// PayloadURIVar is the variable a task receives instead of its environment
-// and command when those do not fit in ECS's 8 KiB of container overrides:
-// an s3:// URI of a JSON object {"env": {...}, "command": [...]} in the
-// payload bucket (EnvPayloadBucket), at PayloadKey. The job's task role
-// reads it below PayloadKeyPrefix(job).
-const PayloadURIVar = "LONGSHORE_PAYLOAD_URI"
-
-// PayloadKey is the key of a run's payload object in the payload bucket.
-func PayloadKey(jobName, runID string) string { return PayloadKeyPrefix(jobName) + runID + ".json" }
-
 // BodyKey is the key of a run's trigger body kept in the payload bucket
 // (a body larger than run.MaxInlineBody), which the job's task role may
 // read: its task gets it as LONGSHORE_SQS_BODY_URI.

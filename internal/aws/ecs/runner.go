@@ -33,12 +33,6 @@ type API interface {
 	ListTasks(ctx context.Context, in *awsecs.ListTasksInput, optFns ...func(*awsecs.Options)) (*awsecs.ListTasksOutput, error)
 }
 
-// Payloads keeps a payload too large for the overrides and returns its URI
-// (payload.Bucket).
-type Payloads interface {
-	Put(ctx context.Context, key string, body []byte) (uri string, err error)
-}
-
 // MaxOverrides is ECS's limit on a RunTask's overrides, counted as the
 // characters of their JSON.
 const MaxOverrides = 8192
@@ -60,9 +54,6 @@ type Options struct {
 	Subnets        []string
 	SecurityGroups []string
 	AssignPublicIP bool
-	// Payloads keeps payloads that do not fit in the overrides; without it
-	// such a run fails to start, saying why.
-	Payloads Payloads
 
 	// Now, Sleep and Backoff drive the retries; tests give fakes. Backoff is
 	// the SDK's exponential backoff with full jitter (at most MaxBackoff)
@@ -102,10 +93,11 @@ const MaxBackoff = 20 * time.Second
 // carry the run's environment — what differs from the job's declared
 // environment, which the task definition holds, and never a secret, which
 // the task definition references — and the run's command. ECS allows 8 KiB
-// of overrides: a payload that does not fit is written whole to the payload
-// bucket and the task receives LONGSHORE_RUN_ID, LONGSHORE_JOB,
-// LONGSHORE_ATTEMPT, LONGSHORE_TRIGGER and LONGSHORE_PAYLOAD_URI, an s3://
-// URI of {"env": {...every variable...}, "command": [...]}. Nothing is cut.
+// of overrides; a run whose overrides would not fit is never started with
+// less than it asked for (nor could the image be made to read them from
+// elsewhere: overrides cannot change its entry point). Requests that would
+// not fit are refused when asked (dispatch.MaxOverrideBytes), and trigger
+// bodies larger than run.MaxInlineBody are passed by reference.
 //
 // Throttling, 5xx answers, lost connections and transient failures[] of a
 // 200 answer (capacity, RESOURCE:*, AGENT) are retried with jittered
@@ -184,7 +176,7 @@ func (r *Runner) Start(ctx context.Context, t dispatch.Task) (string, error) {
 				t.Run.ID, age.Round(time.Minute), dispatch.ErrTaskNotFound)
 		}
 	}
-	overrides, err := r.overrides(ctx, t)
+	overrides, err := r.overrides(t)
 	if err != nil {
 		return "", err
 	}
@@ -282,8 +274,10 @@ func (r *Runner) runTask(ctx context.Context, runID string, in *awsecs.RunTaskIn
 		out, err := r.api.RunTask(ctx, in)
 		var retryErr error
 		switch {
-		case err != nil && !retryable(err):
-			return "", &dispatch.StartError{Transient: ctx.Err() != nil, Reason: "ECS refused RunTask", Err: compact(err)}
+		case err != nil && ctx.Err() != nil:
+			return "", &dispatch.StartError{Transient: true, Reason: "ECS did not answer RunTask in time", Err: compact(err)}
+		case err != nil && refused(err):
+			return "", &dispatch.StartError{Reason: "ECS refused RunTask", Err: compact(err)}
 		case err != nil:
 			retryErr = err
 			last = &dispatch.StartError{Transient: true, Throttled: throttled(err), Reason: "ECS did not start the task", Err: compact(err)}
@@ -332,6 +326,16 @@ func (r *Runner) call(ctx context.Context, op func() error) error {
 	}
 }
 
+// refused reports whether ECS answered RunTask with an error a retry cannot
+// clear. An error that is not ECS's answer (one the SDK could not read, a
+// connection lost after the request was sent) leaves the outcome unknown:
+// the task may have started, so the call is repeated with the same client
+// token, which ECS answers with that task, rather than the run failed.
+func refused(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && !retryable(err)
+}
+
 // retryable reports whether an API error may clear on its own: what the
 // SDK's standard retryer retries (throttling, 5xx, lost connections) and
 // ECS's ServerException.
@@ -359,6 +363,10 @@ func compact(err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
+	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		return fmt.Errorf("its answer could not be read (%v)", de.Err)
 	}
 	return err
 }
@@ -399,19 +407,11 @@ type wireEnv struct {
 	Value string `json:"value"`
 }
 
-// Payload is the object LONGSHORE_PAYLOAD_URI names.
-type Payload struct {
-	Env     map[string]string `json:"env"`
-	Command []string          `json:"command,omitempty"`
-}
-
-// identityVars stay in the overrides of a task whose payload is passed by
-// reference.
-var identityVars = []string{"LONGSHORE_RUN_ID", "LONGSHORE_JOB", "LONGSHORE_ATTEMPT", "LONGSHORE_TRIGGER"}
-
-// overrides builds the task's container overrides, passing the payload by
-// reference when it does not fit.
-func (r *Runner) overrides(ctx context.Context, t dispatch.Task) (*ecstypes.TaskOverride, error) {
+// overrides builds the task's container overrides. What does not fit ECS's
+// 8 KiB is never cut nor sent elsewhere: the task is not started (run
+// requests are refused before that, dispatch.MaxOverrideBytes, and trigger
+// bodies are kept apart, run.MaxInlineBody, so this is a last guard).
+func (r *Runner) overrides(t dispatch.Task) (*ecstypes.TaskOverride, error) {
 	env := map[string]string{}
 	for k, v := range t.Env {
 		if _, secret := t.Job.Secrets[k]; secret {
@@ -424,32 +424,9 @@ func (r *Runner) overrides(ctx context.Context, t dispatch.Task) (*ecstypes.Task
 	}
 	w := wireOverride{Name: deploy.EssentialContainer, Command: t.Command, Environment: wireVars(env)}
 	if size := overridesSize(w); size > MaxOverrides {
-		if r.o.Payloads == nil {
-			return nil, &dispatch.StartError{Reason: fmt.Sprintf(
-				"start task of run %s: its environment and command take %d bytes of overrides, ECS allows %d, and no payload bucket is configured",
-				t.Run.ID, size, MaxOverrides)}
-		}
-		body, err := json.Marshal(Payload{Env: maps.Clone(t.Env), Command: t.Command})
-		if err != nil {
-			return nil, &dispatch.StartError{Reason: "encode payload of run " + t.Run.ID, Err: err}
-		}
-		for k := range t.Job.Secrets {
-			if _, ok := t.Env[k]; ok {
-				return nil, &dispatch.StartError{Reason: "start task of run " + t.Run.ID + ": secret " + k + " would be written to the payload"}
-			}
-		}
-		uri, err := r.o.Payloads.Put(ctx, deploy.PayloadKey(t.Job.Name, t.Run.ID), body)
-		if err != nil {
-			return nil, &dispatch.StartError{Transient: true, Reason: "pass the payload of run " + t.Run.ID + " by reference", Err: err}
-		}
-		small := map[string]string{deploy.PayloadURIVar: uri}
-		for _, k := range identityVars {
-			if v, ok := t.Env[k]; ok {
-				small[k] = v
-			}
-		}
-		w = wireOverride{Name: deploy.EssentialContainer, Environment: wireVars(small)}
-		r.o.Log.Info("payload passed by reference", "run", t.Run.ID, "bytes", size, "uri", uri)
+		return nil, &dispatch.StartError{Reason: fmt.Sprintf(
+			"start task of run %s: its environment and command take %d bytes of overrides, and ECS allows %d: nothing was started",
+			t.Run.ID, size, MaxOverrides)}
 	}
 	o := ecstypes.ContainerOverride{Name: aws.String(w.Name), Command: w.Command}
 	for _, e := range w.Environment {

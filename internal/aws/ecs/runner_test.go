@@ -42,35 +42,18 @@ func (c *clock) Sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-// payloads records what the runner passes by reference.
-type payloads struct {
-	keys   []string
-	bodies [][]byte
-	err    error
-}
-
-func (p *payloads) Put(_ context.Context, key string, body []byte) (string, error) {
-	if p.err != nil {
-		return "", p.err
-	}
-	p.keys = append(p.keys, key)
-	p.bodies = append(p.bodies, body)
-	return "s3://payloads/" + key, nil
-}
-
 type rig struct {
-	ecs      *awsfake.Server
-	clock    *clock
-	payloads *payloads
-	runner   *ecs.Runner
+	ecs    *awsfake.Server
+	clock  *clock
+	runner *ecs.Runner
 }
 
 func newRig(t *testing.T, edit ...func(*ecs.Options)) *rig {
-	r := &rig{ecs: awsfake.New(t), clock: &clock{now: time.Now()}, payloads: &payloads{}}
+	r := &rig{ecs: awsfake.New(t), clock: &clock{now: time.Now()}}
 	o := ecs.Options{
 		Cluster: cluster, Prefix: "longshore",
 		Subnets: []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"}, SecurityGroups: []string{"sg-0123456789abcdef0"},
-		Payloads: r.payloads, Now: r.clock.Now, Sleep: r.clock.Sleep,
+		Now: r.clock.Now, Sleep: r.clock.Sleep,
 		Backoff: func(attempt int, _ error) time.Duration { return time.Duration(attempt) * time.Second },
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -241,6 +224,10 @@ func TestStartRetriesWhatMayClearAndGivesUpOnWhatCannot(t *testing.T) {
 			deadline: time.Minute, calls: 3, started: true},
 		{name: "a lost answer is retried with the same client token and gives the task the first call started", answers: []answer{lost(), started()},
 			deadline: time.Minute, calls: 2, started: true},
+		{name: "an answer the SDK cannot read is an unknown outcome, asked again with the same client token", answers: []answer{ok("not a RunTask answer"), started()},
+			deadline: time.Minute, calls: 2, started: true},
+		{name: "answers that stay unreadable leave the run to try again later, never failed", answers: []answer{ok([]int{1})},
+			deadline: 5 * time.Second, calls: 3, transient: true, reason: "ECS did not start the task"},
 		{name: "throttling that outlasts the deadline is a transient start error that says it was throttled", answers: []answer{throttled},
 			deadline: 5 * time.Second, calls: 3, transient: true, throttled: true, reason: "ThrottlingException"},
 		{name: "no free addresses in failures[] of a 200 answer is retried, then transient", answers: []answer{
@@ -333,57 +320,26 @@ func TestSpotThenOnDemandFallsBackWhenSpotHasNoCapacity(t *testing.T) {
 	}
 }
 
-func TestAPayloadTooLargeForTheOverridesIsPassedByReferenceWhole(t *testing.T) {
-	big := strings.Repeat("x", 9000)
-	t.Run("the task receives the payload's URI and the identity variables, the object holds everything", func(t *testing.T) {
+func TestATaskWhoseOverridesDoNotFitIsNeverStarted(t *testing.T) {
+	t.Run("overrides over ECS's 8 KiB fail the start for good, saying the size and the limit", func(t *testing.T) {
 		r := newRig(t)
-		s := spec(t, "orders", helloYAML)
-		if _, err := r.runner.Start(context.Background(), task(s, map[string]string{"BODY": big}, "run", "--fast")); err != nil {
-			t.Fatalf("Start: %v", err)
-		}
-		c := r.ecs.Calls("RunTask")[0]
-		env := envOf(c)
-		if env[deploy.PayloadURIVar] != "s3://payloads/payloads/orders/r-0000000000000001.json" || env["LONGSHORE_RUN_ID"] != "r-0000000000000001" {
-			t.Errorf("overrides environment = %v", env)
-		}
-		if _, ok := env["BODY"]; ok || dig(c.Body, "overrides", "containerOverrides", 0, "command") != nil {
-			t.Errorf("the payload is also in the overrides")
-		}
-		if len(r.payloads.bodies) != 1 || !strings.Contains(string(r.payloads.bodies[0]), big) ||
-			!strings.Contains(string(r.payloads.bodies[0]), `"command":["run","--fast"]`) {
-			t.Fatalf("payload object not written whole")
-		}
-		if strings.Contains(string(r.payloads.bodies[0]), "DB_PASSWORD") {
-			t.Error("a secret's name reached the payload")
-		}
-	})
-	t.Run("without a payload bucket the start fails for good, saying why", func(t *testing.T) {
-		r := newRig(t, func(o *ecs.Options) { o.Payloads = nil })
-		_, err := r.runner.Start(context.Background(), task(spec(t, "orders", helloYAML), map[string]string{"BODY": big}))
+		_, err := r.runner.Start(context.Background(), task(spec(t, "orders", helloYAML), map[string]string{"BODY": strings.Repeat("x", 9000)}))
 		var se *dispatch.StartError
-		if !errors.As(err, &se) || se.Transient || !strings.Contains(se.Error(), "8192") {
-			t.Errorf("Start = %v; want a permanent StartError naming the limit", err)
+		if !errors.As(err, &se) || se.Transient || !strings.Contains(se.Error(), "and ECS allows 8192: nothing was started") {
+			t.Errorf("Start = %v; want a permanent StartError naming the size and the limit", err)
 		}
 		if len(r.ecs.Calls("RunTask")) != 0 {
-			t.Error("RunTask was called with a payload that does not fit")
+			t.Error("RunTask was called with overrides that do not fit")
 		}
 	})
-	t.Run("a payload bucket that cannot be written is a transient start error", func(t *testing.T) {
+	t.Run("overrides just under the limit are sent whole", func(t *testing.T) {
 		r := newRig(t)
-		r.payloads.err = errors.New("S3 answered 503 SlowDown")
-		_, err := r.runner.Start(context.Background(), task(spec(t, "orders", helloYAML), map[string]string{"BODY": big}))
-		var se *dispatch.StartError
-		if !errors.As(err, &se) || !se.Transient {
-			t.Errorf("Start = %v; want a transient StartError", err)
-		}
-	})
-	t.Run("a payload just under the limit stays in the overrides", func(t *testing.T) {
-		r := newRig(t)
-		if _, err := r.runner.Start(context.Background(), task(spec(t, "orders", helloYAML), map[string]string{"BODY": strings.Repeat("x", 7000)})); err != nil {
+		body := strings.Repeat("x", 7000)
+		if _, err := r.runner.Start(context.Background(), task(spec(t, "orders", helloYAML), map[string]string{"BODY": body})); err != nil {
 			t.Fatal(err)
 		}
-		if len(r.payloads.keys) != 0 {
-			t.Errorf("passed by reference: %v", r.payloads.keys)
+		if env := envOf(r.ecs.Calls("RunTask")[0]); env["BODY"] != body {
+			t.Errorf("BODY of %d bytes sent, want %d", len(env["BODY"]), len(body))
 		}
 	})
 }

@@ -110,18 +110,16 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 
 	// The payload bucket keeps the trigger bodies too large for a run
 	// record or a task's environment, each job's below its own prefix.
-	var payloads ecs.Payloads
 	var bodies dispatch.BodyStore
 	if cfg.PayloadBucket != "" {
-		b := &payload.Bucket{
+		bodies = &payload.Bucket{
 			Name: cfg.PayloadBucket, Region: cfg.Region, Endpoint: Endpoint(ServiceS3, getenv), Credentials: awsCfg.Credentials,
 		}
-		payloads, bodies = b, b
 	}
 	store := dynamo.New(db, dynamo.Options{Table: cfg.RunsTable})
 	runner := ecs.NewRunner(ecsClient, ecs.Options{
 		Cluster: cfg.Cluster, Prefix: cfg.Prefix, Subnets: cfg.Subnets, SecurityGroups: cfg.SecurityGroups,
-		AssignPublicIP: cfg.AssignPublicIP, Payloads: payloads, Log: log,
+		AssignPublicIP: cfg.AssignPublicIP, Log: log,
 	})
 	notifier := notify.New(notify.Options{Bus: cfg.EventBus, Events: events, Queues: queues, States: states, Log: log})
 	svc := dispatch.New(dispatch.Deps{
