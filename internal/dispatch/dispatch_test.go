@@ -245,6 +245,8 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"overrides too large for a task, as a 600 KB variable", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke},
 			Env: map[string]string{"DATA": strings.Repeat("x", 600_000)}},
 			"the run's environment and command take 600044 bytes; a task takes at most 6144 (ECS allows 8 KiB of overrides"},
+		{"a callback target longer than any queue URL or bus", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke},
+			Callback: &run.Callback{Kind: run.CallbackQueue, Target: "https://sqs/" + strings.Repeat("q", 600_000)}}, "callback: a target takes at most 2048 characters"},
 		{"a command too large for a task", dispatch.Request{Job: "hello", Trigger: run.Trigger{Kind: run.TriggerInvoke},
 			Command: slices.Repeat([]string{strings.Repeat("y", 100)}, 70)}, "take 7223 bytes; a task takes at most 6144"},
 	}

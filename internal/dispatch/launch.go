@@ -250,6 +250,10 @@ func checkOverrides(spec *job.Spec, req Request) error {
 	if err := job.CheckOverrideEnv(req.Env); err != nil {
 		return &RequestError{Msg: err.Error()}
 	}
+	if cb := req.Callback; cb != nil && (len(cb.Target) > MaxCallbackTarget || len(cb.Token) > MaxCallbackToken) {
+		return &RequestError{Msg: fmt.Sprintf("callback: a target takes at most %d characters (a queue URL, a bus name or ARN) and a token %d (Step Functions' task tokens are at most 1024)",
+			MaxCallbackTarget, MaxCallbackToken)}
+	}
 	// A run gets exactly what was asked or nothing: what does not fit a
 	// task's overrides is refused now, before anything is stored or started.
 	if size := OverrideSize(req.Env, req.Command); size > MaxOverrideBytes {
@@ -259,6 +263,13 @@ func checkOverrides(spec *job.Spec, req Request) error {
 	}
 	return nil
 }
+
+// Bounds of a request's callback: no queue URL, bus ARN or task token is
+// longer, and a run record stays small whatever a caller sends.
+const (
+	MaxCallbackTarget = 2048
+	MaxCallbackToken  = 4096
+)
 
 // MaxOverrideBytes bounds a request's environment and command, counted as
 // OverrideSize counts them. ECS takes 8 KiB of container overrides in all
