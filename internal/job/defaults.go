@@ -23,6 +23,9 @@ const (
 	// none. A job that writes it is stored with Storage 0 (unset): ECS
 	// refuses an ephemeralStorage below MinStorage.
 	DefaultStorage = 20
+	// DefaultAfterStatus is the upstream status an after trigger waits for
+	// when it names none.
+	DefaultAfterStatus = "succeeded"
 	// EssentialContainer is the name of the job's container in its task.
 	EssentialContainer = "app"
 )
@@ -69,6 +72,9 @@ func applyDefaults(s *Spec, folder string, given func(path string) bool) {
 	for i := range s.Triggers {
 		if s.Triggers[i].SQS != nil && s.Triggers[i].SQS.Queue == "" {
 			s.Triggers[i].SQS.Queue = s.Name
+		}
+		if a := s.Triggers[i].After; a != nil && a.Status == nil {
+			a.Status = []string{DefaultAfterStatus}
 		}
 	}
 }

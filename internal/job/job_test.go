@@ -270,17 +270,17 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		{
 			"a trigger with two kinds is refused",
 			map[string]string{"a/job.yaml": minimal + "triggers:\n  - schedule: rate(1 hour)\n    sqs: {}\n"},
-			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs or invoke (found 2)`},
+			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs, invoke or after (found 2)`},
 		},
 		{
 			"a trigger with no kind is refused",
 			map[string]string{"a/job.yaml": minimal + "triggers:\n  - {}\n"},
-			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs or invoke (found 0)`},
+			[]string{`jobs/a/job.yaml: triggers[0]: set exactly one of schedule, s3, sqs, invoke or after (found 0)`},
 		},
 		{
 			"an unknown bare trigger is refused",
 			map[string]string{"a/job.yaml": minimal + "triggers:\n  - webhook\n"},
-			[]string{`jobs/a/job.yaml: triggers[0]: line 4: "webhook" is not a trigger: write one of schedule, s3, sqs or invoke`},
+			[]string{`jobs/a/job.yaml: triggers[0]: line 4: "webhook" is not a trigger: write one of schedule, s3, sqs, invoke or after`},
 		},
 		{
 			"the same schedule twice is refused",

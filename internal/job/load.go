@@ -246,8 +246,11 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 			ps.add(field, "line %d: %v", n.Line, err)
 		}
 	case t == triggerType && n.Kind == yaml.ScalarNode:
-		if !slices.Contains(bareTriggers, n.Value) {
-			ps.add(field, "line %d: %q is not a trigger: write one of schedule, s3, sqs or invoke", n.Line, n.Value)
+		switch {
+		case n.Value == "after":
+			ps.add(field, "line %d: after needs the job it follows: write after: {job: NAME}", n.Line)
+		case !slices.Contains(bareTriggers, n.Value):
+			ps.add(field, "line %d: %q is not a trigger: write one of schedule, s3, sqs, invoke or after", n.Line, n.Value)
 		}
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {

@@ -139,8 +139,8 @@ func (n Network) IsZero() bool {
 	return len(n.Subnets) == 0 && len(n.SecurityGroups) == 0 && n.AssignPublicIP == nil
 }
 
-// Trigger is one way a job is started. Exactly one of Schedule, S3, SQS or
-// Invoke is set.
+// Trigger is one way a job is started. Exactly one of Schedule, S3, SQS,
+// Invoke or After is set.
 type Trigger struct {
 	// Schedule is an EventBridge Scheduler expression: cron(...), rate(...) or at(...).
 	Schedule string `yaml:"schedule,omitempty" json:"schedule,omitempty"`
@@ -149,6 +149,7 @@ type Trigger struct {
 	S3       *S3Trigger     `yaml:"s3,omitempty" json:"s3,omitempty"`
 	SQS      *SQSTrigger    `yaml:"sqs,omitempty" json:"sqs,omitempty"`
 	Invoke   *InvokeTrigger `yaml:"invoke,omitempty" json:"invoke,omitempty"`
+	After    *AfterTrigger  `yaml:"after,omitempty" json:"after,omitempty"`
 }
 
 // S3Trigger starts a run for each object created in the uploads bucket whose
@@ -168,6 +169,22 @@ type SQSTrigger struct {
 // started by `longshore run`; declaring it documents the intent.
 type InvokeTrigger struct{}
 
+// AfterTrigger chains jobs: a run of the job starts when a run of Job ends
+// with one of Status (its last attempt: a failure that is retried does not
+// count). Written `- after: {job: extract}` or
+// `- after: {job: extract, status: [failed, timed_out]}`.
+type AfterTrigger struct {
+	// Job is the upstream job, in the same catalog.
+	Job string `yaml:"job" json:"job"`
+	// Status lists the upstream's final statuses that start a run:
+	// succeeded, failed, timed_out or cancelled; DefaultAfterStatus when
+	// not given.
+	Status []string `yaml:"status,omitempty" json:"status,omitempty"`
+}
+
+// AfterStatuses are the final statuses an after trigger may name.
+var AfterStatuses = []string{"succeeded", "failed", "timed_out", "cancelled"}
+
 // Local says how to run the job as a host process when no container engine
 // is at hand.
 type Local struct {
@@ -184,7 +201,8 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // TriggerWords are the job's triggers in a few words each, as `longshore
 // jobs` and the dashboard show them ("schedule rate(1 hour) UTC", "s3
-// incoming/*.csv", "sqs orders", "invoke"). queue names an SQS trigger's
+// incoming/*.csv", "sqs orders", "invoke", "after extract (succeeded)").
+// queue names an SQS trigger's
 // queue where the job runs.
 func (s *Spec) TriggerWords(queue func(name string) string) []string {
 	var out []string
@@ -202,6 +220,8 @@ func (s *Spec) TriggerWords(queue func(name string) string) []string {
 			out = append(out, "sqs "+queue(t.SQS.Queue))
 		case t.Invoke != nil:
 			out = append(out, "invoke")
+		case t.After != nil:
+			out = append(out, "after "+t.After.Job+" ("+strings.Join(t.After.Status, ", ")+")")
 		}
 	}
 	return out

@@ -187,16 +187,17 @@ func validateTriggers(s *Spec, opts Options, ps *problems) {
 	schedules := map[string]int{}
 	var sqs, invoke []int
 	s3s := map[S3Trigger]int{}
+	afters := map[string]int{}
 	for i, t := range s.Triggers {
 		field := fmt.Sprintf("triggers[%d]", i)
 		kinds := 0
-		for _, set := range []bool{t.Schedule != "", t.S3 != nil, t.SQS != nil, t.Invoke != nil} {
+		for _, set := range []bool{t.Schedule != "", t.S3 != nil, t.SQS != nil, t.Invoke != nil, t.After != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			ps.add(field, "set exactly one of schedule, s3, sqs or invoke (found %d)", kinds)
+			ps.add(field, "set exactly one of schedule, s3, sqs, invoke or after (found %d)", kinds)
 			continue
 		}
 		switch {
@@ -228,12 +229,39 @@ func validateTriggers(s *Spec, opts Options, ps *problems) {
 		if t.Invoke != nil {
 			invoke = append(invoke, i)
 		}
+		if t.After != nil {
+			validateAfter(*t.After, field+".after", ps)
+			if j, dup := afters[t.After.Job]; dup {
+				ps.add(field, "repeats triggers[%d], after job %s: list every status in one trigger", j, t.After.Job)
+			}
+			afters[t.After.Job] = i
+		}
 	}
 	if len(sqs) > 1 {
 		ps.add(fmt.Sprintf("triggers[%d]", sqs[1]), "a job has one queue: declare the sqs trigger once")
 	}
 	if len(invoke) > 1 {
 		ps.add(fmt.Sprintf("triggers[%d]", invoke[1]), "invoke is declared twice: remove one")
+	}
+}
+
+func validateAfter(a AfterTrigger, field string, ps *problems) {
+	if a.Job == "" {
+		ps.add(field+".job", "names no job: write the upstream job's name, as in after: {job: extract}")
+	}
+	if len(a.Status) == 0 {
+		ps.add(field+".status", "lists no status: list some of %s, or leave it out for [%s]", strings.Join(AfterStatuses, ", "), DefaultAfterStatus)
+	}
+	seen := map[string]bool{}
+	for i, st := range a.Status {
+		f := fmt.Sprintf("%s.status[%d]", field, i)
+		switch {
+		case !slices.Contains(AfterStatuses, st):
+			ps.add(f, "%q is not a final status: use %s", st, strings.Join(AfterStatuses, ", "))
+		case seen[st]:
+			ps.add(f, "%s is listed twice", st)
+		}
+		seen[st] = true
 	}
 }
 
@@ -297,7 +325,8 @@ func validateLocal(s *Spec, fsys fs.FS, opts Options, ps *problems) {
 }
 
 // checkCatalog finds problems between jobs: two jobs with one name, two
-// jobs reading one queue.
+// jobs reading one queue, a job after a job that does not exist, and jobs
+// after each other in a cycle.
 func checkCatalog(specs []*Spec) []Problem {
 	var out []Problem
 	names := map[string]*Spec{}
@@ -319,7 +348,99 @@ func checkCatalog(specs []*Spec) []Problem {
 			queues[t.SQS.Queue] = s
 		}
 	}
+	return append(out, checkChains(specs, names)...)
+}
+
+// checkChains finds after triggers naming no job of the catalog, and
+// cycles of them (a job after itself, a after b after a): a cycle would
+// start runs for ever. Each cycle is reported once, on the trigger of its
+// first job by name that closes it.
+func checkChains(specs []*Spec, names map[string]*Spec) []Problem {
+	var out []Problem
+	for _, s := range specs {
+		for i, t := range s.Triggers {
+			if t.After == nil || t.After.Job == "" {
+				continue
+			}
+			if _, ok := names[t.After.Job]; !ok {
+				msg := fmt.Sprintf("no job is named %q", t.After.Job)
+				var known []string
+				for n := range names {
+					known = append(known, n)
+				}
+				if c := closest(t.After.Job, known); c != "" {
+					msg += fmt.Sprintf("; did you mean %q?", c)
+				}
+				out = append(out, Problem{Path: s.Path, Field: fmt.Sprintf("triggers[%d].after.job", i), Message: msg})
+			}
+		}
+	}
+	// upstreams[b] lists the jobs b runs after.
+	upstreams := map[string][]string{}
+	for _, s := range specs {
+		for _, t := range s.Triggers {
+			if t.After != nil && names[t.After.Job] != nil && !slices.Contains(upstreams[s.Name], t.After.Job) {
+				upstreams[s.Name] = append(upstreams[s.Name], t.After.Job)
+			}
+		}
+	}
+	reported := map[string]bool{} // jobs already named in a reported cycle
+	sorted := slices.Clone(specs)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, s := range sorted {
+		if reported[s.Name] {
+			continue
+		}
+		path := cycleFrom(s.Name, upstreams)
+		if path == nil {
+			continue
+		}
+		for _, n := range path {
+			reported[n] = true
+		}
+		// path is s, the job s runs after, ..., back to s.
+		field := "triggers"
+		for i, t := range s.Triggers {
+			if t.After != nil && t.After.Job == path[1] {
+				field = fmt.Sprintf("triggers[%d].after.job", i)
+				break
+			}
+		}
+		msg := fmt.Sprintf("job %s runs after itself: a run would start the next for ever; remove this trigger", s.Name)
+		if len(path) > 2 {
+			var files []string
+			for _, n := range path[1 : len(path)-1] {
+				files = append(files, names[n].Path)
+			}
+			msg = fmt.Sprintf("the jobs run after each other in a cycle, %s: each run would start the next for ever; remove one of these after triggers (the others are in %s)",
+				strings.Join(path, " after "), strings.Join(files, ", "))
+		}
+		out = append(out, Problem{Path: s.Path, Field: field, Message: msg})
+	}
 	return out
+}
+
+// cycleFrom returns a path start, u1, ..., start along upstreams (each
+// job followed by one it runs after), or nil when start is on no cycle.
+func cycleFrom(start string, upstreams map[string][]string) []string {
+	seen := map[string]bool{}
+	var walk func(n string, path []string) []string
+	walk = func(n string, path []string) []string {
+		for _, u := range upstreams[n] {
+			if u == start {
+				return append(slices.Clone(path), u)
+			}
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			if p := walk(u, append(path, u)); p != nil {
+				return p
+			}
+		}
+		return nil
+	}
+	return walk(start, []string{start})
 }
 
 func sortedKeys(m map[string]string) []string {
