@@ -27,7 +27,8 @@ const maxJobInKey = 64
 //   - s3: bucket, object key and the event's sequencer;
 //   - sqs: the message id;
 //   - invoke: callerKey, which the caller must supply (generate one when the
-//     user gives none).
+//     user gives none);
+//   - after: the upstream run's id, so that a job runs once per upstream run.
 //
 // A key is "<job>/<kind>/<parts joined by '/'>" when every part is plain
 // (letters, digits, '.', '_', ':', '-'; never '/') and the whole fits in
@@ -81,6 +82,11 @@ func IdempotencyKey(jobName string, t Trigger, callerKey string) (string, error)
 			return "", missing("caller key")
 		}
 		parts = []string{callerKey}
+	case TriggerAfter:
+		if t.UpstreamRunID == "" {
+			return "", missing("upstream run id")
+		}
+		parts = []string{t.UpstreamRunID}
 	default:
 		return "", fmt.Errorf("derive idempotency key for job %s: unknown trigger kind %q", jobName, t.Kind)
 	}

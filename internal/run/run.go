@@ -47,6 +47,8 @@ const (
 	TriggerS3       TriggerKind = "s3"
 	TriggerSQS      TriggerKind = "sqs"
 	TriggerInvoke   TriggerKind = "invoke"
+	// TriggerAfter: a run of another job ended (an after trigger; see Downstream).
+	TriggerAfter TriggerKind = "after"
 )
 
 // Trigger is what fired a run, with the facts of that firing.
@@ -70,6 +72,13 @@ type Trigger struct {
 	BodySize int    `json:"bodySize,omitempty"`
 	// Invoke: who asked, when known.
 	Caller string `json:"caller,omitempty"`
+	// After: the upstream run whose end started this one (the last attempt
+	// of its chain), its job, how it ended and its exit code (nil when no
+	// container exited).
+	UpstreamRunID    string `json:"upstreamRunId,omitempty"`
+	UpstreamJob      string `json:"upstreamJob,omitempty"`
+	UpstreamStatus   Status `json:"upstreamStatus,omitempty"`
+	UpstreamExitCode *int   `json:"upstreamExitCode,omitempty"`
 }
 
 // MaxInlineBody bounds a trigger body (an SQS message's) kept in the run
