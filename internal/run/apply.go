@@ -21,7 +21,8 @@ import (
 // Otherwise: pending makes the run starting; running makes it running and
 // sets StartedAt (from the task, else now); stopped finishes the run with
 // the Classify outcome (using r.StopReq), StoppedAt (from the task, else
-// now), ExitCode, Containers, Cause, Reason, Transient and StopCode. Events arrive
+// now), ExitCode, Containers, Cause, Reason, Transient and StopCode.
+// The task's capacity, when it says, is recorded as TaskCapacity. Events arrive
 // unordered: a stopped observation finishes a run that never saw running,
 // and a run still queued is taken through starting. TaskRef and TaskVersion
 // are recorded and UpdatedAt is set to now.
@@ -45,6 +46,9 @@ func Apply(r Run, ts TaskState, now time.Time) (Run, bool) {
 	}
 	if ts.Version > 0 {
 		next.TaskVersion = ts.Version
+	}
+	if ts.Capacity != "" {
+		next.TaskCapacity = ts.Capacity
 	}
 	if len(ts.Containers) > 0 {
 		next.Containers = slices.Clone(ts.Containers)
@@ -134,7 +138,7 @@ func finish(r Run, o Outcome) Run {
 
 // changed reports whether Apply changed anything worth storing.
 func changed(a, b Run) bool {
-	return a.Status != b.Status || a.TaskRef != b.TaskRef || a.TaskVersion != b.TaskVersion ||
+	return a.Status != b.Status || a.TaskRef != b.TaskRef || a.TaskVersion != b.TaskVersion || a.TaskCapacity != b.TaskCapacity ||
 		!sameTime(a.StartedAt, b.StartedAt) || !sameTime(a.StoppedAt, b.StoppedAt) ||
 		!slices.EqualFunc(a.Containers, b.Containers, sameContainer)
 }

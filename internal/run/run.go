@@ -157,6 +157,10 @@ type Run struct {
 	// of its job's: on-demand for the retry of a spot-then-on-demand job
 	// that Fargate Spot interrupted (see Retry). Later attempts keep it.
 	Capacity job.Capacity `json:"capacity,omitempty"`
+	// TaskCapacity is the capacity the run's task ran on (on-demand or
+	// spot), when its runner said: ECS does, so that a spot-then-on-demand
+	// start that fell back to on-demand is known.
+	TaskCapacity job.Capacity `json:"taskCapacity,omitempty"`
 
 	// TaskRef is the runner's handle on the task (an ECS task ARN, a process or container id).
 	TaskRef string `json:"taskRef,omitempty"`
@@ -177,6 +181,16 @@ type Run struct {
 	UpdatedAt time.Time  `json:"updatedAt"`
 	// Notified is set once the caller has been told of the final outcome.
 	Notified bool `json:"notified,omitempty"`
+
+	// CostUSD is the cost of the run's task on Fargate at list prices, in
+	// US dollars rounded to the micro-dollar (package cost), recorded when
+	// the run finished; 0 for a run that never started, nil when not
+	// recorded. CostBasis says what it is (cost.BasisFargate on AWS,
+	// cost.BasisEstimate for a run on one machine: what it would have cost
+	// on Fargate) and CostRegion whose prices it used.
+	CostUSD    *float64 `json:"costUSD,omitempty"`
+	CostBasis  string   `json:"costBasis,omitempty"`
+	CostRegion string   `json:"costRegion,omitempty"`
 
 	// Revision increases with every stored change; stores use it for
 	// conditional updates.

@@ -3,6 +3,8 @@ package run
 import (
 	"slices"
 	"time"
+
+	"github.com/longshore/longshore/internal/job"
 )
 
 // TaskPhase is the coarse state of an observed task, as far as the run
@@ -73,6 +75,10 @@ type TaskState struct {
 	// Essential names the application container whose exit code decides
 	// the run; DefaultEssential when empty.
 	Essential string
+
+	// Capacity is the capacity the task runs on (on-demand or spot), when
+	// the runner says; empty when it does not.
+	Capacity job.Capacity
 
 	StartedAt, StoppedAt         *time.Time
 	PullStartedAt, PullStoppedAt *time.Time

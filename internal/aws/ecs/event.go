@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -173,7 +174,8 @@ func (ev TaskStateChange) RunID() string {
 // pending; RUNNING is running; DEACTIVATING, STOPPING and DEPROVISIONING are
 // still running when the task had started (pending when it never did);
 // only STOPPED is stopped. An unknown lastStatus gives an empty phase,
-// which run.Apply ignores.
+// which run.Apply ignores. The capacity follows capacityProviderName
+// (FARGATE_SPOT is spot) or, without one, launchType FARGATE (on-demand).
 func (ev TaskStateChange) TaskState(essential string) run.TaskState {
 	d := ev.Detail
 	if essential == "" {
@@ -191,6 +193,7 @@ func (ev TaskStateChange) TaskState(essential string) run.TaskState {
 		StoppedAt:     copyTime(d.StoppedAt),
 		PullStartedAt: copyTime(d.PullStartedAt),
 		PullStoppedAt: copyTime(d.PullStoppedAt),
+		Capacity:      capacity(d),
 	}
 	for _, c := range d.Containers {
 		var exit *int
@@ -201,6 +204,19 @@ func (ev TaskStateChange) TaskState(essential string) run.TaskState {
 		ts.Containers = append(ts.Containers, run.Container{Name: c.Name, ExitCode: exit, Reason: c.Reason})
 	}
 	return ts
+}
+
+// capacity is the capacity the task runs on: spot on the FARGATE_SPOT
+// capacity provider, on-demand on FARGATE (provider or launch type); empty
+// when the task does not say.
+func capacity(d TaskDetail) job.Capacity {
+	switch {
+	case d.CapacityProviderName == ProviderFargateSpot:
+		return job.CapacitySpot
+	case d.CapacityProviderName == ProviderFargate, d.CapacityProviderName == "" && d.LaunchType == "FARGATE":
+		return job.CapacityOnDemand
+	}
+	return ""
 }
 
 func phase(d TaskDetail) run.TaskPhase {

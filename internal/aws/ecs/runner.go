@@ -621,6 +621,9 @@ func TaskStateOf(t ecstypes.Task) run.TaskState {
 		StoppedAt:     t.StoppedAt,
 		PullStartedAt: t.PullStartedAt,
 		PullStoppedAt: t.PullStoppedAt,
+		// The capacity the task runs on, for its cost.
+		CapacityProviderName: aws.ToString(t.CapacityProviderName),
+		LaunchType:           string(t.LaunchType),
 	}
 	for _, c := range t.Containers {
 		cd := ContainerDetail{Name: aws.ToString(c.Name), LastStatus: aws.ToString(c.LastStatus), Reason: aws.ToString(c.Reason)}
