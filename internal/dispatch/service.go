@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/longshore/longshore/internal/cost"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
 )
@@ -26,6 +27,11 @@ type Deps struct {
 	// Bodies keeps the trigger bodies larger than run.MaxInlineBody; without
 	// it they stay in the run (a host whose runs and tasks take them whole).
 	Bodies BodyStore
+	// Prices price a run's task when the run finishes (package cost), with
+	// CostBasis (cost.BasisFargate on AWS, cost.BasisEstimate on one
+	// machine); runs get no cost when Prices has no Region.
+	Prices    cost.Prices
+	CostBasis string
 }
 
 // Service is the launch and track services over one set of ports.
@@ -64,6 +70,7 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*run.Run) (
 		if err != nil || !ok {
 			return r, err
 		}
+		s.price(&next)
 		next.UpdatedAt = s.d.Now()
 		stored, err := s.d.Store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) {
@@ -85,6 +92,7 @@ func (s *Service) mutateFrom(ctx context.Context, r run.Run, change func(*run.Ru
 	if err != nil || !ok {
 		return r, err
 	}
+	s.price(&next)
 	next.UpdatedAt = s.d.Now()
 	stored, err := s.d.Store.Update(ctx, next)
 	switch {
@@ -94,6 +102,19 @@ func (s *Service) mutateFrom(ctx context.Context, r run.Run, change func(*run.Ru
 		return s.mutate(ctx, r.ID, change)
 	}
 	return r, fmt.Errorf("update run %s: %w", r.ID, err)
+}
+
+// price records the cost of a run that the coming write finishes: every
+// change of a run is written by mutate or mutateFrom, so this is the one
+// place a final outcome gets its cost (cost.Record: once, from the job's
+// size and the task's start and stop).
+func (s *Service) price(r *run.Run) {
+	if !r.Status.Terminal() || r.CostUSD != nil || s.d.Prices.Region == "" {
+		return
+	}
+	if spec, ok := s.d.Jobs.Get(r.Job); ok {
+		cost.Record(r, spec, s.d.Prices, s.d.CostBasis)
+	}
 }
 
 // active lists a job's runs that have not finished.
