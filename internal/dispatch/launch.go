@@ -531,6 +531,14 @@ func Environment(spec *job.Spec, r run.Run) map[string]string {
 	case run.TriggerS3:
 		env["LONGSHORE_S3_BUCKET"] = t.Bucket
 		env["LONGSHORE_S3_KEY"] = t.Key
+	case run.TriggerAfter:
+		env["LONGSHORE_UPSTREAM_RUN_ID"] = t.UpstreamRunID
+		env["LONGSHORE_UPSTREAM_JOB"] = t.UpstreamJob
+		env["LONGSHORE_UPSTREAM_STATUS"] = string(t.UpstreamStatus)
+		env["LONGSHORE_UPSTREAM_EXIT_CODE"] = ""
+		if t.UpstreamExitCode != nil {
+			env["LONGSHORE_UPSTREAM_EXIT_CODE"] = strconv.Itoa(*t.UpstreamExitCode)
+		}
 	case run.TriggerSQS:
 		env["LONGSHORE_SQS_MESSAGE_ID"] = t.MessageID
 		if t.BodyURI != "" {

@@ -91,15 +91,17 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 
 // settled is what settleAhead did before a run's final write.
 type settled struct {
-	next     *run.Run // the next attempt it created
-	reason   string   // the run's reason now that it is retried, when it changes
-	reported bool     // the outcome was reported
-	err      error    // a report or an attempt that failed: settled again later
+	next     *run.Run  // the next attempt it created
+	reason   string    // the run's reason now that it is retried, when it changes
+	reported bool      // the outcome was reported
+	chained  []created // the downstream runs stored, to start after the write
+	err      error     // a report or an attempt that failed: settled again later
 }
 
 // settleAhead settles a run that the coming write makes terminal, so that
 // the same write records it: the next attempt is created and linked, or the
-// outcome is reported and the run marked reported. A run is thus written
+// outcome is reported and the run marked reported, its downstream runs
+// (after triggers) stored first. A run is thus written
 // once when it ends, not twice. The report goes out just before the write:
 // should the write not happen, the event that ended the run comes again and
 // the report is sent again, which callers accept (reports are at least once).
@@ -123,20 +125,24 @@ func (s *Service) settleAhead(ctx context.Context, r *run.Run) settled {
 			s.d.Log.Info("no retry", "run", r.ID, "job", r.Job, "why", d.Why)
 		}
 	}
+	chained, err := s.chain(ctx, *r)
+	if err != nil {
+		return settled{chained: chained, err: err}
+	}
 	report := *r
 	report.UpdatedAt = s.d.Now()
 	if err := s.d.Notifier.Notify(ctx, report); err != nil {
-		return settled{err: fmt.Errorf("notify the end of run %s: %w", r.ID, err)}
+		return settled{chained: chained, err: fmt.Errorf("notify the end of run %s: %w", r.ID, err)}
 	}
 	r.Notified = true
-	return settled{reported: true}
+	return settled{reported: true, chained: chained}
 }
 
 // after finishes what settleAhead began once the write is done: the next
-// attempt is started when due.
+// attempt is started when due, the downstream runs stored are started.
 func (s *Service) after(ctx context.Context, r run.Run, ahead settled) (run.Run, error) {
-	if ahead.err != nil {
-		return r, ahead.err
+	if err := s.startChained(ctx, ahead.chained); err != nil || ahead.err != nil {
+		return r, errors.Join(ahead.err, err)
 	}
 	if ahead.next == nil || r.NextRunID != ahead.next.ID {
 		return r, nil
@@ -146,8 +152,10 @@ func (s *Service) after(ctx context.Context, r run.Run, ahead settled) (run.Run,
 
 // settle finishes the bookkeeping of a terminal run: a failure the job's
 // retry policy covers becomes a new attempt (queued with its backoff and
-// started when due); otherwise the caller is told the outcome, once.
-// Every step is idempotent, so settling twice is harmless.
+// started when due); otherwise the downstream runs are stored and the
+// caller is told the outcome, once; the run counts as reported (and is no
+// longer settled again) only once both are done, and the downstream runs
+// are then started. Every step is idempotent, so settling twice is harmless.
 func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 	if !r.Status.Terminal() || r.Notified {
 		return r, nil
@@ -163,16 +171,21 @@ func (s *Service) settle(ctx context.Context, r run.Run) (run.Run, error) {
 	if r.NextRunID != "" {
 		return r, nil
 	}
-	if err := s.d.Notifier.Notify(ctx, r); err != nil {
-		return r, fmt.Errorf("notify the end of run %s: %w", r.ID, err)
+	chained, err := s.chain(ctx, r)
+	if err != nil {
+		return r, errors.Join(err, s.startChained(ctx, chained))
 	}
-	return s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
+	if err := s.d.Notifier.Notify(ctx, r); err != nil {
+		return r, errors.Join(fmt.Errorf("notify the end of run %s: %w", r.ID, err), s.startChained(ctx, chained))
+	}
+	r, err = s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
 		if r.Notified {
 			return false, nil
 		}
 		r.Notified = true
 		return true, nil
 	})
+	return r, errors.Join(err, s.startChained(ctx, chained))
 }
 
 // retry creates the next attempt of a failed run and links the two, the
