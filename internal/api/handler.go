@@ -62,6 +62,8 @@ type Options struct {
 	// UI, when set, serves GET and HEAD requests for every path outside the
 	// API (/v1/, /2015-03-31/, /healthz): the dashboard.
 	UI http.Handler
+	// Backfill, when set, serves POST /v1/jobs/{name}/backfill.
+	Backfill BackfillFunc
 }
 
 // Limits of the API.
@@ -87,6 +89,7 @@ type handler struct {
 //	GET  /v1/runs/{id}/logs?stream=stdout&tail=N     the last N bytes of output
 //	POST /v1/runs/{id}/stop                          stop a run
 //	GET  /v1/jobs                                    the catalog
+//	POST /v1/jobs/{name}/backfill                    runs of a job's schedule times in a window (BackfillRequest)
 //	GET  /healthz                                    liveness
 //	GET  /...                                        Options.UI, when set
 //
@@ -106,7 +109,7 @@ func NewHandler(o Options) http.Handler {
 	}
 	h := &handler{o: o}
 	return Serve(Routes{
-		List: h.list, Start: h.start, Get: h.get, Logs: h.logs, Stop: h.stop, Jobs: h.jobs, Invoke: h.invoke, UI: o.UI,
+		List: h.list, Start: h.start, Get: h.get, Logs: h.logs, Stop: h.stop, Jobs: h.jobs, Invoke: h.invoke, UI: o.UI, Backfill: h.backfill,
 		Instead: "use the dashboard served by the engine itself, the CLI, or the API without a browser",
 	})
 }

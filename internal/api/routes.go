@@ -13,6 +13,8 @@ type Routes struct {
 	// Invoke, when set, serves Lambda's Invoke API (POST
 	// /2015-03-31/functions/{name}/invocations).
 	Invoke http.HandlerFunc
+	// Backfill, when set, serves POST /v1/jobs/{name}/backfill.
+	Backfill http.HandlerFunc
 	// UI serves every other GET and HEAD (the dashboard), when set.
 	UI http.Handler
 	// Instead ends the answer to a request refused for coming from a page
@@ -39,6 +41,9 @@ func Serve(rt Routes) http.Handler {
 	mux.HandleFunc("/v1/runs/{id}/logs", Methods(map[string]http.HandlerFunc{http.MethodGet: rt.Logs}))
 	mux.HandleFunc("/v1/runs/{id}/stop", Methods(map[string]http.HandlerFunc{http.MethodPost: rt.Stop}))
 	mux.HandleFunc("/v1/jobs", Methods(map[string]http.HandlerFunc{http.MethodGet: rt.Jobs}))
+	if rt.Backfill != nil {
+		mux.HandleFunc("/v1/jobs/{name}/backfill", Methods(map[string]http.HandlerFunc{http.MethodPost: rt.Backfill}))
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

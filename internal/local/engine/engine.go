@@ -197,7 +197,8 @@ func Run(ctx context.Context, cfg Config) error {
 	apiH := api.NewHandler(api.Options{
 		Launcher: callbackLauncher{Launcher: svc, replies: sqsh}, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
 		Poll: waitPoll, Changes: st,
-		Jobs: func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
+		Jobs:     func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
+		Backfill: backfiller(sched),
 	})
 
 	// Recover first: runs left in flight by a previous engine are looked at
