@@ -51,6 +51,9 @@ After a crash, the next start takes over the containers still running.`,
 			if cfg.Token == "" {
 				cfg.Token = a.Getenv("LONGSHORE_TOKEN")
 			}
+			if cfg.Region == "" {
+				cfg.Region = a.Getenv("AWS_REGION")
+			}
 			level := slog.LevelInfo
 			if verbose {
 				level = slog.LevelDebug
@@ -77,6 +80,7 @@ After a crash, the next start takes over the containers still running.`,
 	f.DurationVar(&cfg.Grace, "grace", engine.DefaultGrace, "time between SIGTERM and SIGKILL when a run is stopped")
 	f.StringVar(&cfg.Runner, "runner", engine.RunnerAuto, "how jobs run: auto (a container when an engine answers and the job has an image, else a process), process or container")
 	f.StringVar(&cfg.Network, "network", container.NetworkHost, "the containers' network: host (jobs reach the local endpoints on 127.0.0.1) or none")
+	f.StringVar(&cfg.Region, "region", "", "price runs at this AWS Region's Fargate list prices: what each would have cost on Fargate (default $AWS_REGION, else us-east-1)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log more")
 	f.Float64Var(&cfg.TimeScale, "time-scale", 1, "run the engine's clock this many times faster (for trying schedules)")
 	f.MarkHidden("time-scale")

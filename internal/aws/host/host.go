@@ -38,6 +38,7 @@ import (
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/aws/notify"
 	"github.com/longshore/longshore/internal/aws/payload"
+	"github.com/longshore/longshore/internal/cost"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
@@ -122,10 +123,18 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 		AssignPublicIP: cfg.AssignPublicIP, Log: log,
 	})
 	notifier := notify.New(notify.Options{Bus: cfg.EventBus, Events: events, Queues: queues, States: states, Log: log})
+	prices, priced := cost.For(cfg.Region)
+	if !priced {
+		log.Warn("no Fargate prices for this Region: runs are priced at "+prices.Region+"'s", "region", cfg.Region)
+	}
 	svc := dispatch.New(dispatch.Deps{
 		Jobs: catalog, Store: store, Runner: runner, Notifier: notifier, Now: time.Now, Log: log,
 		NewID:  func() (string, error) { return run.NewID(crand.Reader) },
 		Bodies: bodies,
+		// Every finished run records its task's cost at the Region's list
+		// prices (cost.DefaultRegion's where the table has none: the run's
+		// costRegion says so).
+		Prices: prices, CostBasis: cost.BasisFargate,
 	})
 	return &Host{Config: cfg, Jobs: catalog, JobFiles: files, Store: store, Runner: runner, Service: svc, Log: log}, nil
 }
