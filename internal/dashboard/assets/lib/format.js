@@ -137,6 +137,8 @@ export function describeTrigger(t) {
       return `SQS message ${t.messageId || ''}${t.queue ? ' on ' + t.queue : ''}`.trim();
     case 'invoke':
       return t.caller ? `one-off (${t.caller})` : 'one-off';
+    case 'after':
+      return `after ${t.upstreamJob || 'a run'}${t.upstreamStatus ? ' ' + t.upstreamStatus.replace('_', ' ') : ''}`;
   }
   return t.kind || '—';
 }
@@ -144,7 +146,7 @@ export function describeTrigger(t) {
 // shortTrigger is the trigger in one word for tables.
 export function shortTrigger(t) {
   if (!t) return '—';
-  return {schedule: 'schedule', s3: 'S3 upload', sqs: 'SQS message', invoke: 'one-off'}[t.kind] || t.kind;
+  return {schedule: 'schedule', s3: 'S3 upload', sqs: 'SQS message', invoke: 'one-off', after: 'after a run'}[t.kind] || t.kind;
 }
 
 function sameAsExit(reason, code) {

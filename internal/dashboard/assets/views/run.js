@@ -29,6 +29,22 @@ export function runPage(el, id) {
 
   let shown = false;
   let current = null;
+  // The runs this one started (after triggers), looked up once it has
+  // ended: the jobs whose triggers say "after <job>", and their newest
+  // runs whose trigger names this run. No query of the store by upstream
+  // exists, so a downstream run older than a job's newest 50 is not shown.
+  let downstream = [];
+  let lookedDownstream = false;
+  const findDownstream = async (r, signal) => {
+    lookedDownstream = true;
+    const jobs = (await api.jobs(signal)).filter((j) => (j.triggers || []).some((w) => w.startsWith(`after ${r.job} (`)));
+    const found = [];
+    for (const j of jobs) {
+      const {runs} = await api.runs({job: j.name, limit: 50}, signal);
+      found.push(...runs.filter((d) => d.trigger && d.trigger.upstreamRunId === r.id));
+    }
+    downstream = found;
+  };
   const stopActions = {stop: null, again: null};
 
   const render = (r) => {
@@ -71,7 +87,10 @@ export function runPage(el, id) {
       row('Exit code', r.exitCode === null || r.exitCode === undefined ? h('span', {class: 'faint'}, 'none') : h('span', {class: ['big-exit', r.exitCode === 0 ? 'exit-ok' : 'exit-bad']}, String(r.exitCode)), {'data-exit-code': r.exitCode ?? ''}),
       row('Status', pill(r.status)),
       row('Cause', causeWord(r.cause) || h('span', {class: 'faint'}, '—')),
-      row('Trigger', describeTrigger(r.trigger)),
+      row('Trigger', [describeTrigger(r.trigger), r.trigger && r.trigger.upstreamRunId
+        ? [' · ', h('a', {href: '/runs/' + r.trigger.upstreamRunId, 'data-upstream': ''}, `← ${r.trigger.upstreamRunId}`)] : null]),
+      downstream.length ? row('Downstream', downstream.map((d, i) => [i ? ', ' : '',
+        h('a', {href: '/runs/' + d.id, 'data-downstream': ''}, `${d.job} ${d.id} →`)])) : null,
       row('Attempt', [String(r.attempt || 1),
         r.previousRunId ? [' · ', h('a', {href: '/runs/' + r.previousRunId}, '← previous')] : null,
         r.nextRunId ? [' · ', h('a', {href: '/runs/' + r.nextRunId}, 'next →')] : null]),
@@ -125,6 +144,9 @@ export function runPage(el, id) {
           h('p', {}, h('a', {href: '/runs'}, 'See every run'))));
       }
       throw err;
+    }
+    if (!lookedDownstream && isTerminal(r.status) && !r.nextRunId) {
+      await findDownstream(r, signal).catch(() => {});
     }
     render(r);
     logs.follow();
