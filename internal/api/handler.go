@@ -459,13 +459,18 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, FromRun(got))
 }
 
-// jobs serves GET /v1/jobs: the catalog, each job with its newest run.
+// jobs serves GET /v1/jobs: the catalog, each job with its newest run
+// and its cost over the last 30 days.
 func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 	jobs := slices.Clone(h.o.Jobs())
 	if jobs == nil {
 		jobs = []Job{}
 	}
 	for i := range jobs {
+		if err := WithCost(r.Context(), &jobs[i], h.listPage, time.Now()); err != nil {
+			WriteError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
+			return
+		}
 		if jobs[i].LastRun != nil {
 			continue
 		}

@@ -36,6 +36,14 @@ type Run struct {
 	// of its job's: on-demand for the retry of a spot-then-on-demand job
 	// that Fargate Spot interrupted.
 	Capacity job.Capacity `json:"capacity,omitempty"`
+	// CostUSD is what the run's task cost on Fargate at list prices, in US
+	// dollars to the micro-dollar, recorded when the run finished (0 when
+	// it never started; absent when not recorded). CostBasis is "fargate"
+	// on AWS and "fargate-estimate" for a local run (what it would have
+	// cost on Fargate); CostRegion is the Region whose prices it used.
+	CostUSD    *float64 `json:"costUSD,omitempty"`
+	CostBasis  string   `json:"costBasis,omitempty"`
+	CostRegion string   `json:"costRegion,omitempty"`
 }
 
 // FromRun builds the contract view of a stored run.
@@ -45,6 +53,7 @@ func FromRun(r run.Run) Run {
 		Trigger: r.Trigger, CreatedAt: r.CreatedAt.UTC(), StartedAt: utc(r.StartedAt), StoppedAt: utc(r.StoppedAt),
 		UpdatedAt: r.UpdatedAt.UTC(), PreviousRunID: r.PreviousRunID, NextRunID: r.NextRunID, NotBefore: utc(r.NotBefore),
 		Containers: r.Containers, Env: r.Env, Command: r.Command, TaskRef: r.TaskRef, Capacity: r.Capacity,
+		CostUSD: r.CostUSD, CostBasis: r.CostBasis, CostRegion: r.CostRegion,
 	}
 	if r.Cause != run.CauseNone {
 		c := r.Cause
@@ -105,6 +114,15 @@ type Job struct {
 	// never run. The handler fills it from Options.Runs when Options.Jobs
 	// leaves it nil.
 	LastRun *RunSummary `json:"lastRun,omitempty"`
+	// CostUSD30d sums the cost (costUSD) of the job's finished runs created
+	// in the last 30 days, over CostRuns30d runs; CostPartial is set when
+	// there were more runs than were read (at most CostPages pages), the sum
+	// then being a floor. CostBasis is the runs' costBasis. Absent when the
+	// jobs were listed without costs.
+	CostUSD30d  *float64 `json:"costUSD30d,omitempty"`
+	CostRuns30d int      `json:"costRuns30d,omitempty"`
+	CostPartial bool     `json:"costPartial,omitempty"`
+	CostBasis   string   `json:"costBasis,omitempty"`
 }
 
 // Schedule is one schedule trigger of a job.
