@@ -554,6 +554,8 @@ func triggerWord(t run.Trigger) string {
 		if t.Caller != "" {
 			return "invoke by " + t.Caller
 		}
+	case run.TriggerAfter:
+		return fmt.Sprintf("after %s %s (run %s)", t.UpstreamJob, t.UpstreamStatus, t.UpstreamRunID)
 	}
 	return string(t.Kind)
 }
