@@ -29,6 +29,7 @@ func (a *App) extendRoot(root *cobra.Command) {
   longshore logs r-0123456789abcdef -f     # follow a run's output
   longshore dashboard                      # where to see it all in a browser`
 	root.AddCommand(a.jobsCommand(), a.dashboardCommand())
+	root.AddCommand(a.backfillCommand())
 	// cobra's completion command writes to the output known when it is made.
 	root.SetOut(a.Stdout)
 	root.InitDefaultCompletionCmd()
