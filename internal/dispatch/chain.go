@@ -15,6 +15,9 @@ type JobLister interface {
 	Jobs() []*job.Spec
 }
 
+// Both hosts give the services a *job.Catalog.
+var _ JobLister = (*job.Catalog)(nil)
+
 // chain stores the runs that a run's final outcome starts (run.Downstream):
 // it is part of settling the run, done before the run counts as reported,
 // so that a host stopping between the upstream's end and its downstream
