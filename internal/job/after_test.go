@@ -75,6 +75,14 @@ func TestAfterTriggerRulesNameTheFileAndTheField(t *testing.T) {
 			[]string{`jobs/a/job.yaml: triggers[0].after.job: the jobs run after each other in a cycle, a after c after b after a: each run would start the next for ever; remove one of these after triggers (the others are in jobs/c/job.yaml, jobs/b/job.yaml)`},
 		},
 		{
+			"an after naming a job whose own file is wrong says only what is wrong there",
+			map[string]string{
+				"extract/job.yaml": minimal + "cpu: 1\n",
+				"load/job.yaml":    minimal + "triggers:\n  - after: {job: extract}\n",
+			},
+			[]string{`jobs/extract/job.yaml: cpu: 1 is not a Fargate CPU size: use one of 256, 512, 1024, 2048, 4096, 8192, 16384 (1024 = 1 vCPU)`},
+		},
+		{
 			"an unknown status is refused, with the allowed ones",
 			map[string]string{
 				"extract/job.yaml": minimal,

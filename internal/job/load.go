@@ -71,6 +71,7 @@ func Load(fsys fs.FS, display string, opts Options) (*Catalog, error) {
 	}
 	var all, warnings []Problem
 	var specs []*Spec
+	broken := map[string]bool{} // folders whose job file has problems
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -90,9 +91,11 @@ func Load(fsys fs.FS, display string, opts Options) (*Catalog, error) {
 		warnings = append(warnings, ws...)
 		if spec != nil {
 			specs = append(specs, spec)
+		} else {
+			broken[folder] = true
 		}
 	}
-	all = append(all, checkCatalog(specs)...)
+	all = append(all, checkCatalog(specs, broken)...)
 	if len(all) > 0 {
 		return nil, &ProblemsError{Problems: all, Warnings: warnings}
 	}

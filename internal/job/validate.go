@@ -326,8 +326,9 @@ func validateLocal(s *Spec, fsys fs.FS, opts Options, ps *problems) {
 
 // checkCatalog finds problems between jobs: two jobs with one name, two
 // jobs reading one queue, a job after a job that does not exist, and jobs
-// after each other in a cycle.
-func checkCatalog(specs []*Spec) []Problem {
+// after each other in a cycle. broken names the folders whose job file has
+// problems of its own: a job after one of them is not said to name no job.
+func checkCatalog(specs []*Spec, broken map[string]bool) []Problem {
 	var out []Problem
 	names := map[string]*Spec{}
 	queues := map[string]*Spec{}
@@ -348,21 +349,21 @@ func checkCatalog(specs []*Spec) []Problem {
 			queues[t.SQS.Queue] = s
 		}
 	}
-	return append(out, checkChains(specs, names)...)
+	return append(out, checkChains(specs, names, broken)...)
 }
 
 // checkChains finds after triggers naming no job of the catalog, and
 // cycles of them (a job after itself, a after b after a): a cycle would
 // start runs for ever. Each cycle is reported once, on the trigger of its
 // first job by name that closes it.
-func checkChains(specs []*Spec, names map[string]*Spec) []Problem {
+func checkChains(specs []*Spec, names map[string]*Spec, broken map[string]bool) []Problem {
 	var out []Problem
 	for _, s := range specs {
 		for i, t := range s.Triggers {
 			if t.After == nil || t.After.Job == "" {
 				continue
 			}
-			if _, ok := names[t.After.Job]; !ok {
+			if _, ok := names[t.After.Job]; !ok && !broken[t.After.Job] {
 				msg := fmt.Sprintf("no job is named %q", t.After.Job)
 				var known []string
 				for n := range names {
