@@ -555,16 +555,18 @@ func (r *Runner) supervise(tk *task) {
 	stopCode, stopWhy := tk.stopCode, tk.stopWhy
 	r.mu.Unlock()
 
-	// The stream ends once the engine has sent everything: wait for it,
-	// not for long, then read what is left in one go.
-	var complete bool
+	// The stream ends once the container has stopped: wait for it, not
+	// for long, then read the whole output once more, which writes only
+	// what the stream had not. Podman may end a followed stream before the
+	// last lines the container wrote have reached it (seen under load: a
+	// run's last line missing), so the stream's own end is not trusted.
 	select {
-	case complete = <-logsDone:
+	case <-logsDone:
 	case <-time.After(logsDrain):
 		stopLogs()
-		complete = <-logsDone
+		<-logsDone
 	}
-	if !complete && ex.state != nil {
+	if ex.state != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		r.streamLogs(ctx, tk, false)
 		cancel()
