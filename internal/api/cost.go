@@ -25,6 +25,8 @@ type ListPage func(ctx context.Context, job, cursor string, limit int) ([]Run, s
 
 // WithCost sets j's cost over the CostWindow before now: the sum of the
 // recorded costs of its finished runs created since, listed through list.
+// It sets j's LastRun too, when unset and the job has runs: the first run
+// listed.
 func WithCost(ctx context.Context, j *Job, list ListPage, now time.Time) error {
 	since := now.Add(-CostWindow)
 	var usd float64
@@ -38,6 +40,11 @@ func WithCost(ctx context.Context, j *Job, list ListPage, now time.Time) error {
 		got, next, err := list(ctx, j.Name, cursor, CostPage)
 		if err != nil {
 			return err
+		}
+		if page == 0 && len(got) > 0 && j.LastRun == nil {
+			// The newest run comes first: the job's last run, for free.
+			last := got[0].Summary()
+			j.LastRun = &last
 		}
 		old := false
 		for _, r := range got {
@@ -75,4 +82,11 @@ func (h *handler) listPage(ctx context.Context, job, cursor string, limit int) (
 		out[i] = FromRun(r)
 	}
 	return out, next, nil
+}
+
+func (h *handler) now() time.Time {
+	if h.o.Now != nil {
+		return h.o.Now()
+	}
+	return time.Now()
 }

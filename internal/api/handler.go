@@ -64,6 +64,8 @@ type Options struct {
 	UI http.Handler
 	// Backfill, when set, serves POST /v1/jobs/{name}/backfill.
 	Backfill BackfillFunc
+	// Now tells the time the jobs' 30-day costs end at (time.Now when nil).
+	Now func() time.Time
 }
 
 // Limits of the API.
@@ -467,7 +469,7 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 		jobs = []Job{}
 	}
 	for i := range jobs {
-		if err := WithCost(r.Context(), &jobs[i], h.listPage, time.Now()); err != nil {
+		if err := WithCost(r.Context(), &jobs[i], h.listPage, h.now()); err != nil {
 			WriteError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
 			return
 		}

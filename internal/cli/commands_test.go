@@ -44,9 +44,9 @@ func TestJobsListsTriggersNextRunsInTheirZoneAndLastRuns(t *testing.T) {
 	e.finish(t, e.start(t, "hello"), 3)
 	got := longshore(t, e.srv.URL, "jobs")
 	want := []*regexp.Regexp{
-		regexp.MustCompile(`^NAME\s+TRIGGERS\s+NEXT RUN\s+LAST RUN$`),
-		regexp.MustCompile(`^hello\s+invoke\s+-\s+failed, exit 3, 1m ago$`),
-		regexp.MustCompile(`^nightly-report\s+schedule cron\(0 3 \* \* \? \*\) Europe/Berlin\s+2026-11-24 03:00 CET \(in 7h00m\)\s+-$`),
+		regexp.MustCompile(`^NAME\s+TRIGGERS\s+NEXT RUN\s+LAST RUN\s+COST 30D$`),
+		regexp.MustCompile(`^hello\s+invoke\s+-\s+failed, exit 3, 1m ago\s+\$0\.0002$`),
+		regexp.MustCompile(`^nightly-report\s+schedule cron\(0 3 \* \* \? \*\) Europe/Berlin\s+2026-11-24 03:00 CET \(in 7h00m\)\s+-\s+\$0$`),
 	}
 	ls := lines(got.stdout)
 	if got.code != 0 || len(ls) != len(want) {

@@ -30,6 +30,10 @@ func (a *App) jobs(cmd *cobra.Command) ([]api.Job, error) {
 			return nil, apiError(fmt.Errorf("read the job catalog of the deployment: %w", err))
 		}
 		jobs := remoteapi.CatalogJobs(cat, dep.c.Prefix())(a.Now())
+		// The costs' first page of each job gives its newest run too.
+		if name, err := remoteapi.WithCosts(cmd.Context(), dep.c, jobs, a.Now()); err != nil {
+			return nil, apiError(fmt.Errorf("list the runs of job %s: %w", name, err))
+		}
 		if name, err := remoteapi.WithLastRuns(cmd.Context(), dep.c, jobs); err != nil {
 			return nil, apiError(fmt.Errorf("list the runs of job %s: %w", name, err))
 		}
@@ -50,9 +54,11 @@ func (a *App) jobsCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "jobs [JOB] [--json]",
-		Short: "List the engine's job catalog: triggers, next runs, last runs",
+		Short: "List the engine's job catalog: triggers, next runs, last runs, costs",
 		Long: `List the jobs of the engine's catalog: each with its triggers, its next
-scheduled run (in the schedule's own timezone) and its last run. With a job's
+scheduled run (in the schedule's own timezone), its last run and the cost of
+its finished runs of the last 30 days (on Fargate at list prices; locally,
+what they would have cost). With a job's
 name, show that job in full. --json prints what the engine's /v1/jobs
 answers: an array of jobs, or one job.
 
@@ -98,15 +104,26 @@ from its api function, each job with its newest run there.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTRIGGERS\tNEXT RUN\tLAST RUN")
+			fmt.Fprintln(tw, "NAME\tTRIGGERS\tNEXT RUN\tLAST RUN\tCOST 30D")
+			basis := ""
 			for _, j := range jobs {
 				next := "-"
 				if s, ok := soonestSchedule(j); ok {
 					next = fireWords(*s.NextFire, s.Timezone, now)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.Name, strings.Join(j.Triggers, ", "), next, lastRunWords(j.LastRun, now))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.Name, strings.Join(j.Triggers, ", "), next, lastRunWords(j.LastRun, now),
+					jobCostWord(j.CostUSD30d, j.CostRuns30d, j.CostPartial))
+				if basis == "" && j.CostBasis != "" {
+					basis = costBasisWords(j.CostBasis, "")
+				}
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if basis != "" {
+				fmt.Fprintf(a.Stderr, "COST 30D: the finished runs created in the last 30 days, %s\n", basis)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -140,6 +157,9 @@ func describeJob(w io.Writer, j api.Job, now time.Time) {
 			}
 		}
 		row("next "+s.Expression, v)
+	}
+	if j.CostUSD30d != nil {
+		row("cost, 30 days", fmt.Sprintf("%s over %d finished runs", jobCostWord(j.CostUSD30d, j.CostRuns30d, j.CostPartial), j.CostRuns30d))
 	}
 	if j.LastRun != nil {
 		row("last run", j.LastRun.ID+": "+lastRunWords(j.LastRun, now))

@@ -341,7 +341,8 @@ func (a *App) runsCommand() *cobra.Command {
 		Use:   "runs [--job JOB] [--status STATUS] [--json]",
 		Short: "List runs, newest first",
 		Long: `List runs, newest first: status, exit code, cause, trigger, attempt, when it
-was created and how long it ran. --json prints the same runs as a JSON array
+was created, how long it ran and what it cost on Fargate at list prices (for
+a local run: what it would have cost). --json prints the same runs as a JSON array
 of the objects "runs get --json" prints.`,
 		Example: `  longshore runs
   longshore runs --job hello --status failed,timed_out
@@ -365,12 +366,19 @@ of the objects "runs get --json" prints.`,
 				return writeJSON(a.Stdout, list.Runs)
 			}
 			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tJOB\tSTATUS\tEXIT\tCAUSE\tTRIGGER\tATTEMPT\tCREATED\tDURATION")
+			fmt.Fprintln(tw, "ID\tJOB\tSTATUS\tEXIT\tCAUSE\tTRIGGER\tATTEMPT\tCREATED\tDURATION\tCOST")
+			basis := ""
 			for _, r := range list.Runs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Job, r.Status, exitWord(r), causeWord(r),
-					r.Trigger.Kind, r.Attempt, r.CreatedAt.Local().Format("2006-01-02 15:04:05"), duration(r))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Job, r.Status, exitWord(r), causeWord(r),
+					r.Trigger.Kind, r.Attempt, r.CreatedAt.Local().Format("2006-01-02 15:04:05"), duration(r), usdWord(r.CostUSD))
+				if basis == "" && r.CostUSD != nil {
+					basis = costBasisWords(r.CostBasis, r.CostRegion)
+				}
 			}
 			tw.Flush()
+			if basis != "" {
+				fmt.Fprintf(a.Stderr, "COST: %s\n", basis)
+			}
 			if list.Next != "" {
 				fmt.Fprintf(a.Stderr, "more runs: raise --limit (now %d)\n", limit)
 			}
@@ -427,6 +435,9 @@ func (a *App) runsGetCommand() *cobra.Command {
 			row("started", stamp(r.StartedAt))
 			row("stopped", stamp(r.StoppedAt))
 			row("duration", duration(r))
+			if r.CostUSD != nil {
+				row("cost", fmt.Sprintf("$%.6f (%s)", *r.CostUSD, costBasisWords(r.CostBasis, r.CostRegion)))
+			}
 			row("previous attempt", r.PreviousRunID)
 			row("next attempt", r.NextRunID)
 			tw.Flush()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/cost"
 	"github.com/longshore/longshore/internal/dashboard"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/dispatch/fake"
@@ -59,10 +60,11 @@ func newEngine(t *testing.T, withUI bool) *fakeEngine {
 	var mu sync.Mutex
 	clock := fake.NewClock(now.Add(-time.Hour))
 	e.clock = clock
+	prices, _ := cost.For("us-east-1")
 	e.svc = dispatch.New(dispatch.Deps{Jobs: specs, Store: e.store, Runner: e.runner, Notifier: &fake.Notifier{},
-		Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Prices: prices, CostBasis: cost.BasisEstimate,
 		NewID: func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil }})
-	o := api.Options{Launcher: e.svc, Runs: e.store, Logs: noLogs{}, Poll: time.Millisecond,
+	o := api.Options{Launcher: e.svc, Runs: e.store, Logs: noLogs{}, Poll: time.Millisecond, Now: clock.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Jobs: func() []api.Job {
 			next := nextReport

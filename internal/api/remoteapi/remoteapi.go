@@ -238,6 +238,11 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 	if jobs == nil {
 		jobs = []api.Job{}
 	}
+	// The costs' first page of each job gives its newest run too.
+	if name, err := WithCosts(r.Context(), s.o.Deployment, jobs, s.o.Now()); err != nil {
+		s.fail(w, "list the runs of job "+name, err)
+		return
+	}
 	if name, err := WithLastRuns(r.Context(), s.o.Deployment, jobs); err != nil {
 		s.fail(w, "list the runs of job "+name, err)
 		return

@@ -34,8 +34,10 @@ func TestEveryEndpointTheDashboardUsesAnswersFromTheDeployment(t *testing.T) {
 				if err := json.Unmarshal([]byte(a.body), &got); err != nil || len(got.Jobs) != 2 || got.Jobs[1].LastRun != nil {
 					t.Errorf("jobs = %+v, %v: want orders without a last run", got.Jobs, err)
 				}
-				if len(d.listed) != 2 || d.listed[0].Limit != 1 {
-					t.Errorf("listed %+v: want one run of each job", d.listed)
+				// One page of each job for its 30-day cost, which gives its
+				// newest run too; one more run of the job that never ran.
+				if len(d.listed) != 3 || d.listed[0].Limit != api.CostPage || d.listed[1].Limit != api.CostPage || d.listed[2].Limit != 1 {
+					t.Errorf("listed %+v: want a page of each job, then one run of orders", d.listed)
 				}
 			}},
 		{"the runs list passes its filters on", "GET", "/v1/runs?job=hello&status=failed,queued&status=running&limit=5&cursor=c1", "", 200,
