@@ -285,3 +285,19 @@ export function niceMax(d) {
   for (const s of steps) if (d <= s) return s;
   return Math.ceil(d / 86400e3) * 86400e3;
 }
+
+// formatCost writes a cost in US dollars as the CLI does: $0.0012,
+// <$0.0001 below a hundredth of a cent, $0 for nothing.
+export function formatCost(usd) {
+  if (usd === null || usd === undefined || !Number.isFinite(usd)) return '—';
+  if (usd === 0) return '$0';
+  if (usd < 0.00005) return '<$0.0001';
+  return `$${usd.toFixed(4)}`;
+}
+
+// costLabel says what a cost is: on Fargate, or for a local run what it
+// would cost on Fargate; at which Region's list prices when known.
+export function costLabel(basis, region) {
+  const where = region ? `, ${region} list prices` : ', list prices';
+  return basis === 'fargate-estimate' ? `would cost on Fargate${where}` : `on Fargate${where}`;
+}

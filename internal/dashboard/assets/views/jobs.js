@@ -1,11 +1,12 @@
 // Jobs: the catalog, each job with its triggers, its next fire time (in its
-// own zone and in the browser's), its recent runs and its last outcome.
+// own zone and in the browser's), its recent runs, its last outcome and its
+// cost over the last 30 days.
 
 import {h, replace} from '../lib/dom.js';
 import * as api from '../lib/api.js';
 import {askRun, button, pill, poll} from '../lib/ui.js';
 import {durationChart} from '../lib/chart.js';
-import {formatDuration, isTerminal, localZone, relative, runDuration, stamp} from '../lib/format.js';
+import {costLabel, formatCost, formatDuration, isTerminal, localZone, relative, runDuration, stamp} from '../lib/format.js';
 import {fireTimes, onWhat, soonest, triggerChip} from './common.js';
 
 const SPARK_RUNS = 24;
@@ -88,5 +89,15 @@ function updateRow(row, job, runs, now) {
   else meta.push(`since ${relative(r.createdAt, now)}`);
   replace(row.last,
     h('a', {href: '/runs/' + r.id, title: `${r.id} · ${stamp(r.createdAt)}`, 'data-last-run': r.id}, pill(r.status)),
-    h('div', {class: 'meta'}, meta.join(' · ')));
+    h('div', {class: 'meta'}, meta.join(' · ')),
+    costLine(job));
+}
+
+// costLine is the job's cost over the last 30 days, when the engine gave it.
+function costLine(job) {
+  if (job.costUSD30d === null || job.costUSD30d === undefined) return null;
+  const sum = (job.costPartial ? '≥' : '') + formatCost(job.costUSD30d);
+  const runs = `${job.costRuns30d || 0} finished run${job.costRuns30d === 1 ? '' : 's'}${job.costPartial ? ' read' : ''}`;
+  return h('div', {class: 'meta', 'data-cost-30d': job.costUSD30d,
+    title: `${runs} of the last 30 days, ${costLabel(job.costBasis, '')}`}, `${sum} in 30 days`);
 }

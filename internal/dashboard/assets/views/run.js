@@ -4,7 +4,7 @@
 import {h, icon, replace} from '../lib/dom.js';
 import * as api from '../lib/api.js';
 import {button, pill, poll, startRun, toast} from '../lib/ui.js';
-import {describeTrigger, formatDuration, isTerminal, outcome, runDuration, stamp, timeline} from '../lib/format.js';
+import {costLabel, describeTrigger, formatCost, formatDuration, isTerminal, outcome, runDuration, stamp, timeline} from '../lib/format.js';
 import {causeWord} from './common.js';
 
 const TAIL_BYTES = 64 * 1024;
@@ -95,6 +95,9 @@ export function runPage(el, id) {
         r.previousRunId ? [' · ', h('a', {href: '/runs/' + r.previousRunId}, '← previous')] : null,
         r.nextRunId ? [' · ', h('a', {href: '/runs/' + r.nextRunId}, 'next →')] : null]),
       row('Duration', d === null ? h('span', {class: 'faint'}, 'did not run') : formatDuration(d)),
+      row('Cost', r.costUSD === null || r.costUSD === undefined ? h('span', {class: 'faint'}, isTerminal(r.status) ? 'not recorded' : 'when it ends')
+        : [h('span', {title: `$${r.costUSD.toFixed(6)}`}, formatCost(r.costUSD)), ' ', h('span', {class: 'faint'}, costLabel(r.costBasis, r.costRegion))],
+      {'data-cost': r.costUSD ?? ''}),
       row('Created', stamp(r.createdAt)),
       row('Started', r.startedAt ? stamp(r.startedAt) : h('span', {class: 'faint'}, '—')),
       row('Stopped', r.stoppedAt ? stamp(r.stoppedAt) : h('span', {class: 'faint'}, '—')),
