@@ -44,6 +44,9 @@ type Run struct {
 	CostUSD    *float64 `json:"costUSD,omitempty"`
 	CostBasis  string   `json:"costBasis,omitempty"`
 	CostRegion string   `json:"costRegion,omitempty"`
+	// TaskCapacity is the capacity the run's task ran on (on-demand or
+	// spot), when its runner said (ECS does).
+	TaskCapacity job.Capacity `json:"taskCapacity,omitempty"`
 }
 
 // FromRun builds the contract view of a stored run.
@@ -53,7 +56,7 @@ func FromRun(r run.Run) Run {
 		Trigger: r.Trigger, CreatedAt: r.CreatedAt.UTC(), StartedAt: utc(r.StartedAt), StoppedAt: utc(r.StoppedAt),
 		UpdatedAt: r.UpdatedAt.UTC(), PreviousRunID: r.PreviousRunID, NextRunID: r.NextRunID, NotBefore: utc(r.NotBefore),
 		Containers: r.Containers, Env: r.Env, Command: r.Command, TaskRef: r.TaskRef, Capacity: r.Capacity,
-		CostUSD: r.CostUSD, CostBasis: r.CostBasis, CostRegion: r.CostRegion,
+		CostUSD: r.CostUSD, CostBasis: r.CostBasis, CostRegion: r.CostRegion, TaskCapacity: r.TaskCapacity,
 	}
 	if r.Cause != run.CauseNone {
 		c := r.Cause
