@@ -207,11 +207,12 @@ func (ev TaskStateChange) TaskState(essential string) run.TaskState {
 }
 
 // capacity is the capacity the task runs on: spot on the FARGATE_SPOT
-// capacity provider, on-demand on FARGATE (provider or launch type); empty
-// when the task does not say.
+// capacity provider (or when Spot interrupted it), on-demand on FARGATE
+// (provider, or launch type without a provider: RunTask with the launch
+// type); empty when the task does not say.
 func capacity(d TaskDetail) job.Capacity {
 	switch {
-	case d.CapacityProviderName == ProviderFargateSpot:
+	case d.CapacityProviderName == ProviderFargateSpot, d.StopCode == run.StopCodeSpotInterruption:
 		return job.CapacitySpot
 	case d.CapacityProviderName == ProviderFargate, d.CapacityProviderName == "" && d.LaunchType == "FARGATE":
 		return job.CapacityOnDemand
