@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
+	"github.com/longshore/longshore/internal/cost"
 	"github.com/longshore/longshore/internal/dashboard"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
@@ -72,6 +73,10 @@ type Config struct {
 	// empty), so that jobs reach this engine's endpoints on 127.0.0.1, or
 	// container.NetworkNone.
 	Network string
+	// Region prices the runs: each finished run records what its task
+	// would have cost on Fargate at the Region's list prices (package
+	// cost; cost.DefaultRegion's when empty or not in the table).
+	Region string
 	// TimeScale > 1 runs the engine's clock faster than the wall clock.
 	TimeScale float64
 	// Out receives the start-up banner; Log the engine's log.
@@ -165,11 +170,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	runner.choices = chooseAll(ctx, catalog, cfg.Runner, eng, engErr)
 	notes := &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log}
+	prices, priced := cost.For(cfg.Region)
+	if !priced && cfg.Region != "" {
+		log.Warn("no Fargate prices for this Region: runs are priced at "+prices.Region+"'s", "region", cfg.Region)
+	}
 	svc = dispatch.New(dispatch.Deps{
 		Jobs: catalog, Store: st, Runner: runner, Now: clock.Now, Log: log,
 		Notifier: notes,
 		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
 		Bodies:   bodyFiles{dir: filepath.Join(cfg.DataDir, "bodies")},
+		// What each run would have cost on Fargate.
+		Prices: prices, CostBasis: cost.BasisEstimate,
 	})
 
 	lis, err := listen(cfg)
