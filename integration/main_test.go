@@ -57,7 +57,13 @@ func cli(t *testing.T, dir string, args ...string) result {
 // cliIn runs the binary in dir with extra environment variables.
 func cliIn(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(longshore, args...)
+	return runBinary(t, longshore, dir, env, args...)
+}
+
+// runBinary runs a longshore binary in dir with extra environment variables.
+func runBinary(t *testing.T, bin, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer

@@ -69,19 +69,7 @@ func newUser(t *testing.T) *user {
 // run runs longshore in dir, a folder of the user's.
 func (u *user) run(dir string, args ...string) result {
 	u.t.Helper()
-	cmd := exec.Command(u.bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), u.env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		u.t.Fatalf("run longshore %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runBinary(u.t, u.bin, dir, u.env, args...)
 }
 
 // reportJob is a job a team adds: the fields real jobs need.
