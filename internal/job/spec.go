@@ -45,6 +45,8 @@ type Spec struct {
 	Tags     map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
 	Triggers []Trigger         `yaml:"triggers,omitempty" json:"triggers,omitempty"`
 	Local    Local             `yaml:"local,omitempty" json:"local,omitempty"`
+	// Notify sends a message when a run ends with chosen outcomes (notify.go).
+	Notify []Notify `yaml:"notify,omitempty" json:"notify,omitempty"`
 
 	// Dir is the folder that holds job.yaml; Path is the file itself.
 	Dir  string `yaml:"-" json:"-"`

@@ -61,6 +61,7 @@ func validate(s *Spec, fsys fs.FS, opts Options, given func(path string) bool, p
 	validateTags(s, ps)
 	validateTriggers(s, opts, ps)
 	validateLocal(s, fsys, opts, ps)
+	validateNotify(s, ps)
 	if s.Image.IsZero() && len(s.Local.Command) == 0 {
 		ps.add("", "the job has no way to run: give it an image (image.build or image.uri) or a local.command")
 	}
