@@ -66,6 +66,9 @@ type Options struct {
 	Backfill BackfillFunc
 	// Now tells the time the jobs' 30-day costs end at (time.Now when nil).
 	Now func() time.Time
+	// Notifications, when set, gives the delivery attempts of a run's
+	// notifications, shown by GET /v1/runs/{id}.
+	Notifications func(ctx context.Context, runID string) ([]Notification, error)
 }
 
 // Limits of the API.
@@ -343,7 +346,13 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, statusOf(err), err.Error())
 		return
 	}
-	WriteJSON(w, http.StatusOK, FromRun(got))
+	v := FromRun(got)
+	if h.o.Notifications != nil {
+		if v.Notifications, err = h.o.Notifications(r.Context(), id); err != nil {
+			h.o.Log.Warn("read the notifications of a run", "run", id, "err", err)
+		}
+	}
+	WriteJSON(w, http.StatusOK, v)
 }
 
 // list serves GET /v1/runs.

@@ -47,6 +47,20 @@ type Run struct {
 	// TaskCapacity is the capacity the run's task ran on (on-demand or
 	// spot), when its runner said (ECS does).
 	TaskCapacity job.Capacity `json:"taskCapacity,omitempty"`
+	// Notifications are the delivery attempts of the job's notifications
+	// for this run, when the host records them (the local engine does).
+	Notifications []Notification `json:"notifications,omitempty"`
+}
+
+// Notification is one delivery attempt of a job's notification (job.Notify)
+// for a run: its target ("webhook https://...", "sns arn:..."), when it was
+// tried, how it went (delivered, retrying, gave up, not delivered locally)
+// and why it did not go through.
+type Notification struct {
+	Target string    `json:"target"`
+	At     time.Time `json:"at"`
+	Status string    `json:"status"`
+	Error  string    `json:"error,omitempty"`
 }
 
 // FromRun builds the contract view of a stored run.

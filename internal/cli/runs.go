@@ -440,6 +440,7 @@ func (a *App) runsGetCommand() *cobra.Command {
 			}
 			row("previous attempt", r.PreviousRunID)
 			row("next attempt", r.NextRunID)
+			row("notifications", notificationsWord(r.Notifications))
 			tw.Flush()
 			return nil
 		},
@@ -587,4 +588,33 @@ func duration(r api.Run) string {
 		end = *r.StoppedAt
 	}
 	return end.Sub(*r.StartedAt).Round(time.Millisecond).String()
+}
+
+// notificationsWord is the latest state of each notification target of a
+// run, on one line: "webhook https://x: delivered; sns arn:...: not
+// delivered locally (SNS is AWS only)".
+func notificationsWord(ns []api.Notification) string {
+	var order []string
+	last := map[string]api.Notification{}
+	tries := map[string]int{}
+	for _, n := range ns {
+		if _, ok := last[n.Target]; !ok {
+			order = append(order, n.Target)
+		}
+		last[n.Target] = n
+		tries[n.Target]++
+	}
+	parts := make([]string, 0, len(order))
+	for _, t := range order {
+		n := last[t]
+		w := t + ": " + n.Status
+		if n.Error != "" {
+			w += " (" + n.Error + ")"
+		}
+		if tries[t] > 1 {
+			w += fmt.Sprintf(" after %d attempts", tries[t])
+		}
+		parts = append(parts, w)
+	}
+	return strings.Join(parts, "; ")
 }

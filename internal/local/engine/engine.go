@@ -169,7 +169,11 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	runner.choices = chooseAll(ctx, catalog, cfg.Runner, eng, engErr)
-	notes := &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log}
+	noticeCtx, stopNotices := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNotices()
+	notices := &notices{jobs: catalog, records: st, secrets: secrets, clock: clock, log: log, ctx: noticeCtx,
+		client: &http.Client{Timeout: 10 * time.Second}}
+	notes := &eventLog{path: filepath.Join(cfg.DataDir, "events.jsonl"), log: log, notices: notices}
 	prices, priced := cost.For(cfg.Region)
 	if !priced && cfg.Region != "" {
 		log.Warn("no Fargate prices for this Region: runs are priced at "+prices.Region+"'s", "region", cfg.Region)
@@ -188,6 +192,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	addrs := Addrs{API: lis[0].Addr().String(), S3: lis[1].Addr().String(), SQS: lis[2].Addr().String()}
+	notices.setDashboard("http://" + addrs.API)
 	s3h, err := endpoint.NewS3(endpoint.S3Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Log: log})
 	if err != nil {
 		closeAll(lis)
@@ -208,8 +213,9 @@ func Run(ctx context.Context, cfg Config) error {
 	apiH := api.NewHandler(api.Options{
 		Launcher: callbackLauncher{Launcher: svc, replies: sqsh}, Runs: st, Logs: runLogs{dir: cfg.DataDir}, Log: log, UI: dashboard.Handler(),
 		Poll: waitPoll, Changes: st,
-		Jobs:     func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
-		Backfill: backfiller(sched),
+		Jobs:          func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
+		Backfill:      backfiller(sched),
+		Notifications: notices.Notifications,
 	})
 
 	// Recover first: runs left in flight by a previous engine are looked at
@@ -261,6 +267,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := runner.Shutdown(shutCtx); err != nil {
 		log.Error("stop processes and containers", "err", err)
 	}
+	// Deliveries waiting for their next attempt give up (and say so).
+	stopNotices()
+	notices.wait()
 	wg.Wait()
 	return nil
 }

@@ -21,6 +21,7 @@ type eventLog struct {
 	path    string
 	log     *slog.Logger
 	replies replyQueues // set once the SQS endpoint is made (setReplies)
+	notices *notices    // the job's notifications; nil: none sent
 }
 
 func (e *eventLog) setReplies(r replyQueues) {
@@ -51,6 +52,9 @@ func (e *eventLog) Notify(_ context.Context, r run.Run) error {
 		attrs = append(attrs, "exitCode", *r.ExitCode)
 	}
 	e.log.Info("run finished: "+r.Reason, attrs...)
+	if e.notices != nil {
+		e.notices.send(r)
+	}
 	return e.reply(r)
 }
 
