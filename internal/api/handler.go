@@ -64,6 +64,9 @@ type Options struct {
 	UI http.Handler
 	// Backfill, when set, serves POST /v1/jobs/{name}/backfill.
 	Backfill BackfillFunc
+	// Pauser, when set, pauses and resumes jobs (POST /v1/jobs/{name}/pause,
+	// /resume) and tells which are paused (GET /v1/jobs).
+	Pauser Pauser
 	// Now tells the time the jobs' 30-day costs end at (time.Now when nil).
 	Now func() time.Time
 	// Notifications, when set, gives the delivery attempts of a run's
@@ -95,6 +98,8 @@ type handler struct {
 //	POST /v1/runs/{id}/stop                          stop a run
 //	GET  /v1/jobs                                    the catalog
 //	POST /v1/jobs/{name}/backfill                    runs of a job's schedule times in a window (BackfillRequest)
+//	POST /v1/jobs/{name}/pause                       pause a job (PauseRequest)
+//	POST /v1/jobs/{name}/resume                      resume a paused job
 //	GET  /healthz                                    liveness
 //	GET  /...                                        Options.UI, when set
 //
@@ -115,6 +120,7 @@ func NewHandler(o Options) http.Handler {
 	h := &handler{o: o}
 	return Serve(Routes{
 		List: h.list, Start: h.start, Get: h.get, Logs: h.logs, Stop: h.stop, Jobs: h.jobs, Invoke: h.invoke, UI: o.UI, Backfill: h.backfill,
+		Pause: h.pause, Resume: h.resume,
 		Instead: "use the dashboard served by the engine itself, the CLI, or the API without a browser",
 	})
 }
@@ -481,6 +487,12 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 		if err := WithCost(r.Context(), &jobs[i], h.listPage, h.now()); err != nil {
 			WriteError(w, statusOf(err), fmt.Sprintf("list the runs of job %s: %v", jobs[i].Name, err))
 			return
+		}
+		if h.o.Pauser != nil {
+			if err := WithPause(r.Context(), &jobs[i], h.o.Pauser); err != nil {
+				WriteError(w, statusOf(err), err.Error())
+				return
+			}
 		}
 		if jobs[i].LastRun != nil {
 			continue

@@ -15,6 +15,8 @@ type Routes struct {
 	Invoke http.HandlerFunc
 	// Backfill, when set, serves POST /v1/jobs/{name}/backfill.
 	Backfill http.HandlerFunc
+	// Pause and Resume, when set, serve POST /v1/jobs/{name}/pause and /resume.
+	Pause, Resume http.HandlerFunc
 	// UI serves every other GET and HEAD (the dashboard), when set.
 	UI http.Handler
 	// Instead ends the answer to a request refused for coming from a page
@@ -43,6 +45,12 @@ func Serve(rt Routes) http.Handler {
 	mux.HandleFunc("/v1/jobs", Methods(map[string]http.HandlerFunc{http.MethodGet: rt.Jobs}))
 	if rt.Backfill != nil {
 		mux.HandleFunc("/v1/jobs/{name}/backfill", Methods(map[string]http.HandlerFunc{http.MethodPost: rt.Backfill}))
+	}
+	if rt.Pause != nil {
+		mux.HandleFunc("/v1/jobs/{name}/pause", Methods(map[string]http.HandlerFunc{http.MethodPost: rt.Pause}))
+	}
+	if rt.Resume != nil {
+		mux.HandleFunc("/v1/jobs/{name}/resume", Methods(map[string]http.HandlerFunc{http.MethodPost: rt.Resume}))
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

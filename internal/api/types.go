@@ -140,6 +140,12 @@ type Job struct {
 	CostRuns30d int      `json:"costRuns30d,omitempty"`
 	CostPartial bool     `json:"costPartial,omitempty"`
 	CostBasis   string   `json:"costBasis,omitempty"`
+	// Paused: the job's schedules do not fire and its other triggers are
+	// recorded as runs that did not start. PausedSince is absent when the
+	// job file says paused: true.
+	Paused       bool       `json:"paused,omitempty"`
+	PausedReason string     `json:"pausedReason,omitempty"`
+	PausedSince  *time.Time `json:"pausedSince,omitempty"`
 }
 
 // Schedule is one schedule trigger of a job.

@@ -30,6 +30,7 @@ func (a *App) extendRoot(root *cobra.Command) {
   longshore dashboard                      # where to see it all in a browser`
 	root.AddCommand(a.jobsCommand(), a.dashboardCommand())
 	root.AddCommand(a.backfillCommand())
+	root.AddCommand(a.pauseCommand(), a.resumeCommand())
 	// cobra's completion command writes to the output known when it is made.
 	root.SetOut(a.Stdout)
 	root.InitDefaultCompletionCmd()

@@ -111,6 +111,9 @@ from its api function, each job with its newest run there.`,
 				if s, ok := soonestSchedule(j); ok {
 					next = fireWords(*s.NextFire, s.Timezone, now)
 				}
+				if j.Paused {
+					next = pauseWords(true, j.PausedSince, j.PausedReason, now)
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.Name, strings.Join(j.Triggers, ", "), next, lastRunWords(j.LastRun, now),
 					jobCostWord(j.CostUSD30d, j.CostRuns30d, j.CostPartial))
 				if basis == "" && j.CostBasis != "" {
@@ -141,6 +144,9 @@ func describeJob(w io.Writer, j api.Job, now time.Time) {
 	row("name", j.Name)
 	row("description", j.Description)
 	row("runs as", j.Runner)
+	if j.Paused {
+		row("state", pauseWords(true, j.PausedSince, j.PausedReason, now))
+	}
 	for i, t := range j.Triggers {
 		k := ""
 		if i == 0 {

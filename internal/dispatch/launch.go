@@ -36,6 +36,10 @@ type Launched struct {
 	Run run.Run
 	// Duplicate is true when the trigger had already made this run.
 	Duplicate bool
+	// Paused is true when the job is paused and the trigger was dropped
+	// unrecorded (a schedule): Run is then zero. Other triggers of a paused
+	// job get a cancelled run saying so.
+	Paused bool
 }
 
 var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -66,14 +70,16 @@ type created struct {
 	run  run.Run
 	// duplicate: the trigger had already made the run.
 	duplicate bool
+	// ignored: the job is paused and the trigger is dropped unrecorded.
+	ignored bool
 }
 
 // create checks a request and stores its run (or finds the run the same
 // trigger made before).
 func (s *Service) create(ctx context.Context, req Request) (created, error) {
-	c, err := s.prepare(req)
-	if err != nil {
-		return created{}, err
+	c, err := s.prepare(ctx, req)
+	if err != nil || c.ignored {
+		return c, err
 	}
 	if err := s.keepBody(ctx, &c.run); err != nil {
 		return created{}, err
@@ -100,7 +106,7 @@ func (s *Service) keepBody(ctx context.Context, r *run.Run) error {
 }
 
 // prepare checks a request and makes its run, not stored yet.
-func (s *Service) prepare(req Request) (created, error) {
+func (s *Service) prepare(ctx context.Context, req Request) (created, error) {
 	spec, err := s.spec(req.Job)
 	if err != nil {
 		return created{}, err
@@ -132,6 +138,16 @@ func (s *Service) prepare(req Request) (created, error) {
 		// run is resumed like any run starting without a task.
 		r.Status = run.StatusStarting
 	}
+	st, err := s.pauseState(ctx, spec)
+	if err != nil {
+		return created{}, err
+	}
+	switch Decide(st, req.Trigger.Kind) {
+	case PauseIgnore:
+		return created{spec: spec, run: r, ignored: true}, nil
+	case PauseRecord:
+		r.Status, r.Reason, r.StoppedAt = run.StatusCancelled, PausedReason(st), timePtr(now)
+	}
 	return created{spec: spec, run: r}, nil
 }
 
@@ -154,6 +170,16 @@ type BatchStore interface {
 
 // launchCreated starts the task of a run create stored.
 func (s *Service) launchCreated(ctx context.Context, c created) (Launched, error) {
+	if c.ignored {
+		s.d.Log.Info("trigger dropped: job paused", "job", c.spec.Name, "trigger", c.run.Trigger.Kind)
+		return Launched{Paused: true}, nil
+	}
+	if !c.duplicate && c.run.Status.Terminal() {
+		// Recorded without starting (the job is paused): reported like any
+		// run that ended, so a waiting caller hears of it.
+		r, err := s.settle(ctx, c.run)
+		return Launched{Run: r}, err
+	}
 	if c.duplicate {
 		var err error
 		if resumable(c.run) {
@@ -179,10 +205,10 @@ func (s *Service) LaunchAll(ctx context.Context, reqs []Request, parallel int) (
 		var todo []int
 		var runs []run.Run
 		for i, req := range reqs {
-			if made[i], errs[i] = s.prepare(req); errs[i] == nil {
+			if made[i], errs[i] = s.prepare(ctx, req); errs[i] == nil && !made[i].ignored {
 				errs[i] = s.keepBody(ctx, &made[i].run)
 			}
-			if errs[i] == nil {
+			if errs[i] == nil && !made[i].ignored {
 				todo = append(todo, i)
 				runs = append(runs, made[i].run)
 			}
@@ -733,10 +759,22 @@ func (s *Service) due(ctx context.Context) ([]run.Run, error) {
 // Skip records a run that was due but is not run, already cancelled with
 // the reason (a schedule missed while the engine was down), and reports it.
 // Like Launch, the same trigger twice records one run.
+//
+// A paused job's schedules record nothing (their due times are neither run
+// nor missed): a zero run is returned.
 func (s *Service) Skip(ctx context.Context, req Request, reason string) (run.Run, error) {
 	spec, err := s.spec(req.Job)
 	if err != nil {
 		return run.Run{}, err
+	}
+	if req.Trigger.Kind == run.TriggerSchedule {
+		st, err := s.pauseState(ctx, spec)
+		if err != nil {
+			return run.Run{}, err
+		}
+		if st.Paused {
+			return run.Run{}, nil
+		}
 	}
 	key, err := run.IdempotencyKey(spec.Name, req.Trigger, req.Key)
 	if err != nil {

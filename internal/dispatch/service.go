@@ -32,6 +32,9 @@ type Deps struct {
 	// machine); runs get no cost when Prices has no Region.
 	Prices    cost.Prices
 	CostBasis string
+	// Pauses keeps the jobs paused or resumed at runtime; without it only
+	// the job files' `paused` counts.
+	Pauses PauseStore
 }
 
 // Service is the launch and track services over one set of ports.

@@ -29,6 +29,10 @@ type Spec struct {
 	Retries     Retries           `yaml:"retries,omitempty" json:"retries"`
 	Concurrency Concurrency       `yaml:"concurrency,omitempty" json:"concurrency"`
 	Capacity    Capacity          `yaml:"capacity,omitempty" json:"capacity"`
+	// Paused deploys the job paused: its schedules do not fire and its other
+	// triggers are recorded as runs that did not start, until `longshore
+	// resume` (see dispatch.Paused for what wins).
+	Paused bool `yaml:"paused,omitempty" json:"paused,omitempty"`
 	// Permissions are the statements of the inline policy of the task role
 	// Longshore creates for the job: each allows its actions on its resources.
 	Permissions []Permission `yaml:"permissions,omitempty" json:"permissions,omitempty"`

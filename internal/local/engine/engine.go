@@ -183,6 +183,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Notifier: notes,
 		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
 		Bodies:   bodyFiles{dir: filepath.Join(cfg.DataDir, "bodies")},
+		Pauses:   st,
 		// What each run would have cost on Fargate.
 		Prices: prices, CostBasis: cost.BasisEstimate,
 	})
@@ -215,6 +216,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Poll: waitPoll, Changes: st,
 		Jobs:          func() []api.Job { return jobViews(catalog, sched, clock.Now(), runner.choices) },
 		Backfill:      backfiller(sched),
+		Pauser:        svc,
 		Notifications: notices.Notifications,
 	})
 

@@ -42,6 +42,13 @@ CREATE TABLE records (
 	PRIMARY KEY (run_id, name)
 ) WITHOUT ROWID;
 `,
+	// 3: the jobs paused or resumed at runtime (longshore pause, resume).
+	`
+CREATE TABLE pauses (
+	job  TEXT NOT NULL PRIMARY KEY,
+	body TEXT NOT NULL                   -- the whole dispatch.Pause as JSON
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. It
