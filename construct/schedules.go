@@ -83,6 +83,12 @@ func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) 
 			if tz == "" {
 				tz = "UTC"
 			}
+			// A job deployed paused keeps its schedules, disabled: nothing
+			// fires, and resuming enables them as they are.
+			state := "ENABLED"
+			if spec.Paused {
+				state = "DISABLED"
+			}
 			sched := awsscheduler.NewCfnSchedule(c, jsii.String(fmt.Sprintf("%s%d", pascal(spec.Name), i)), &awsscheduler.CfnScheduleProps{
 				Name:                       jsii.String(deploy.ScheduleName(props.Prefix, spec.Name, i)),
 				GroupName:                  s.Group.Name(),
@@ -90,7 +96,7 @@ func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) 
 				ScheduleExpression:         jsii.String(tr.Schedule),
 				ScheduleExpressionTimezone: jsii.String(tz),
 				FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-				State:                      jsii.String("ENABLED"),
+				State:                      jsii.String(state),
 				Target: &awsscheduler.CfnSchedule_TargetProperty{
 					Arn:     props.Launcher.FunctionArn(),
 					RoleArn: s.Role.RoleArn(),

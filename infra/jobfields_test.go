@@ -135,3 +135,15 @@ func TestAJobsTaskRoleIsUsedAsItIs(t *testing.T) {
 		t.Errorf("no ReadRunObjects policy attached to the job's own role")
 	}
 }
+
+func TestAJobDeployedPausedHasItsSchedulesDisabled(t *testing.T) {
+	d := deployments(t).alt
+	states := map[string]any{}
+	for _, r := range d.resources("AWS::Scheduler::Schedule") {
+		props := r["Properties"].(map[string]any)
+		states[props["Name"].(string)] = props["State"]
+	}
+	if states["alt-dormant-0"] != "DISABLED" || states["alt-vault-0"] != "ENABLED" {
+		t.Errorf("schedule states %v, want alt-dormant-0 DISABLED and alt-vault-0 ENABLED", states)
+	}
+}
