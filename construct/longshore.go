@@ -94,6 +94,8 @@ type Longshore struct {
 	Queues      *JobQueues
 	Tracking    *Tracking
 	Alarms      *Alarms
+	// Notifications deliver the jobs' notify entries; nil when there are none.
+	Notifications *Notifications
 }
 
 // NewLongshore adds a deployment to scope, which must be inside a stack.
@@ -234,6 +236,13 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 	})
 
 	deadLetters := map[string]awssqs.IQueue{"schedules": s.DeadLetters.Schedules, "events": s.DeadLetters.Events}
+	notifications, err := NewNotifications(stack, "Notifications", &NotificationsProps{Prefix: p.Prefix, Jobs: jobs, Bus: s.Results.Bus})
+	if err != nil {
+		return nil, err
+	}
+	if s.Notifications = notifications; notifications != nil {
+		deadLetters["notify"] = notifications.DeadLetters
+	}
 	for _, q := range s.Queues.Queues {
 		deadLetters["queue-"+q.Job] = q.DeadLetter
 	}

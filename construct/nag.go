@@ -87,6 +87,11 @@ func suppressNagFindings(s *Longshore, containerInsights bool) {
 			"This queue is itself a dead-letter queue (of Scheduler, of EventBridge targets, of Lambda's failed asynchronous "+
 				"invocations), which cdk-nag cannot see because no redrive policy names it; an alarm fires when it is not empty.")
 	}
+	if s.Notifications != nil {
+		suppress(s.Notifications.DeadLetters, "AwsSolutions-SQS3",
+			"This queue is itself the dead-letter queue of the notification rules' targets, which cdk-nag cannot see "+
+				"because no redrive policy names it; an alarm fires when it is not empty.")
+	}
 }
 
 // suppressJobGrants records, by name, each wildcard and AWS managed policy

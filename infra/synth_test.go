@@ -113,6 +113,11 @@ func TestSynthSaysWhatIsMissingOrWrong(t *testing.T) {
 			ctxJobsDir:      writeJobs(t, map[string]string{"q": "image: {uri: busybox:1.36}\ntriggers:\n  - sqs: {queue: " + longQueue + "}\n"}),
 			ctxFunctionsDir: fns,
 		}, "triggers[0].sqs.queue: \"" + longQueue + "\" makes the dead-letter queue longshore-" + longQueue + "-dlq, longer than SQS's 80 characters: use at most 66"},
+		{"a webhook with a secret, which EventBridge cannot sign", map[string]string{
+			ctxJobsDir: writeJobs(t, map[string]string{"w": "image: {uri: busybox:1.36}\nnotify:\n" +
+				"  - webhook: {url: https://hooks.example.com/x, secret: ssm:/hooks/w}\n"}),
+			ctxFunctionsDir: fns,
+		}, "notify[0].webhook.secret: EventBridge cannot sign a webhook's body with HMAC on AWS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

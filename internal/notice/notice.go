@@ -158,3 +158,15 @@ func utc(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// Template is the message as a host that cannot run code at delivery
+// writes it (an EventBridge input transformer on AWS): the same facts, each
+// taken from the run JSON (api.Run) at the path field is given ("$.detail"
+// prefixed there); field returns the host's placeholder for a path. The
+// host cannot compute the duration: it gives the start and stop times.
+func Template(field func(path string) string) string {
+	return "Job " + field("job") + " ended " + field("status") + " (cause: " + field("cause") + "): run " + field("id") + ".\n" +
+		"Reason: " + field("reason") + "\n" +
+		"Exit code: " + field("exitCode") + " · Attempt: " + field("attempt") +
+		" · Started: " + field("startedAt") + " · Stopped: " + field("stoppedAt") + "\n"
+}

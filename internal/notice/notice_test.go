@@ -74,3 +74,12 @@ func TestTheSignatureIsTheHexHMACSHA256OfTheBody(t *testing.T) {
 		t.Errorf("Sign = %s, want %s", got, want)
 	}
 }
+
+func TestTheTemplateNamesEveryFactByItsRunJSONField(t *testing.T) {
+	got := notice.Template(func(p string) string { return "<" + p + ">" })
+	want := "Job <job> ended <status> (cause: <cause>): run <id>.\nReason: <reason>\n" +
+		"Exit code: <exitCode> · Attempt: <attempt> · Started: <startedAt> · Stopped: <stoppedAt>\n"
+	if got != want {
+		t.Errorf("Template =\n%s\nwant:\n%s", got, want)
+	}
+}
