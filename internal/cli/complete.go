@@ -22,12 +22,14 @@ const completeRuns = 100
 // extendRoot adds the commands of this file's siblings (jobs, dashboard,
 // completion) and the root's examples.
 func (a *App) extendRoot(root *cobra.Command) {
-	root.Example = `  longshore local                          # start the engine on this machine
+	root.Example = `  longshore init my-jobs                   # a jobs/ folder with one example job
+  longshore local                          # start the engine on this machine
   longshore jobs                           # the catalog, its triggers and next runs
   longshore run hello --wait               # run a job, exit with its exit code
   longshore runs --status failed           # what failed
   longshore logs r-0123456789abcdef -f     # follow a run's output
-  longshore dashboard                      # where to see it all in a browser`
+  longshore dashboard                      # where to see it all in a browser
+  longshore deploy                         # run the same catalog on AWS Fargate`
 	root.AddCommand(a.jobsCommand(), a.dashboardCommand())
 	root.AddCommand(a.backfillCommand())
 	root.AddCommand(a.pauseCommand(), a.resumeCommand())
