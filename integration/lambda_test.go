@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/dynamo"
 	"github.com/longshore/longshore/internal/aws/dynamo/dynamotest"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 // The Lambda functions run here as the real binaries, built for this

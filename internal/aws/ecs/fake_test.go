@@ -5,7 +5,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/longshore/longshore/internal/aws/awsfake"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 // Short names for the fake's answers.

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 const cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/longshore"

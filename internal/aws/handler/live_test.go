@@ -11,11 +11,11 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 // liveRig is the api handler over the fake store and a real ECS runner

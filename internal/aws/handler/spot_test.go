@@ -11,13 +11,13 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/dispatch/fake"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/run"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 func TestASpotInterruptionIsRetriedOnTheCapacityTheJobAsksFor(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/logs"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 func reader(f *awsfake.Server) *logs.Reader {

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/longshore/longshore/internal/aws/awsfake"
 	"github.com/longshore/longshore/internal/aws/notify"
 	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/run"
+	"github.com/longshore/longshore/internal/testsupport/awsfake"
 )
 
 const bus = "longshore-results"
