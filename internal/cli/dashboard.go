@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 	"github.com/longshore/longshore/internal/dashboard"
 	"github.com/longshore/longshore/internal/deploy"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 	"github.com/longshore/longshore/internal/run"
 	"github.com/longshore/longshore/internal/schedule"
 )

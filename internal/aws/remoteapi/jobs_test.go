@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 	"github.com/longshore/longshore/internal/job"
 )
 

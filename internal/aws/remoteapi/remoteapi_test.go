@@ -15,9 +15,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/aws/remote"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 )
 
 func TestEveryEndpointTheDashboardUsesAnswersFromTheDeployment(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 )
 
 const (

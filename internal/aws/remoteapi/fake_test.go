@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/api/remoteapi"
 	"github.com/longshore/longshore/internal/aws/handler"
 	"github.com/longshore/longshore/internal/aws/remote"
+	"github.com/longshore/longshore/internal/aws/remoteapi"
 	"github.com/longshore/longshore/internal/run"
 )
 
