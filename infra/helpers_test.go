@@ -45,8 +45,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	// jsii prints an end-of-life banner on node 20 unless told its major
-	// version is known (FACTS.md); newer nodes print nothing either way.
+	// jsii (1.139) treats node 20 as end of life and prints an 11-line
+	// banner on every synth unless JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION
+	// names that major version; newer nodes print nothing either way.
 	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
 		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	}
