@@ -37,18 +37,24 @@ type Jobs interface {
 	Jobs() []*job.Spec
 }
 
-// isRequestError reports whether err says the request can never succeed.
-func isRequestError(err error) bool {
+// IsRequestError reports whether err, from Launch, says the request can
+// never succeed as it is: the trigger is then dropped (and logged) rather
+// than delivered again.
+func IsRequestError(err error) bool {
 	var re *dispatch.RequestError
 	return errors.As(err, &re)
 }
 
+func isRequestError(err error) bool { return IsRequestError(err) }
+
 // discardLog is the logger used when none is given.
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// newUUID returns a random (version 4) UUID in its usual text form, the
+func newUUID() string { return NewUUID() }
+
+// NewUUID returns a random (version 4) UUID in its usual text form, the
 // shape of SQS message ids and AWS request ids.
-func newUUID() string {
+func NewUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
 	b[6] = b[6]&0x0f | 0x40
