@@ -8,14 +8,14 @@ import (
 
 	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/dispatch"
-	"github.com/longshore/longshore/internal/local/endpoint"
+	"github.com/longshore/longshore/internal/local/endpoint/sqs"
 	"github.com/longshore/longshore/internal/run"
 )
 
-// replyQueues are the local SQS endpoint's reply queues (*endpoint.SQS).
+// replyQueues are the local SQS endpoint's reply queues (*sqs.Endpoint).
 type replyQueues interface {
 	// ReplyQueue makes sure the queue a callback names exists; an error
-	// wrapping endpoint.ErrNoReplyQueue says it never can.
+	// wrapping sqs.ErrNoReplyQueue says it never can.
 	ReplyQueue(target string) (string, error)
 	// Reply puts a message on it.
 	Reply(target, body string, attrs map[string]string) error
@@ -56,7 +56,7 @@ func (l callbackLauncher) check(cb *run.Callback) error {
 			return &dispatch.RequestError{Msg: `callback of kind queue needs "target": the reply queue's URL or name`}
 		}
 		_, err := l.replies.ReplyQueue(cb.Target)
-		if errors.Is(err, endpoint.ErrNoReplyQueue) {
+		if errors.Is(err, sqs.ErrNoReplyQueue) {
 			return &dispatch.RequestError{Msg: fmt.Sprintf("callback of kind queue: target %q: %v; nothing was started", cb.Target, err)}
 		}
 		return err
@@ -113,7 +113,7 @@ func (e *eventLog) reply(r run.Run) error {
 	}
 	err = replies.Reply(cb.Target, body, map[string]string{"longshore-run": r.ID, "longshore-status": string(r.Status)})
 	switch {
-	case errors.Is(err, endpoint.ErrNoReplyQueue), errors.Is(err, endpoint.ErrReplyRefused):
+	case errors.Is(err, sqs.ErrNoReplyQueue), errors.Is(err, sqs.ErrReplyRefused):
 		e.log.Error("callback dropped: it can never be delivered", "run", r.ID, "target", cb.Target, "err", err)
 		return nil
 	case err != nil:

@@ -21,7 +21,7 @@ import (
 	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
-	"github.com/longshore/longshore/internal/local/endpoint"
+	sqsendpoint "github.com/longshore/longshore/internal/local/endpoint/sqs"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -64,10 +64,10 @@ func (oneQueueJob) Jobs() []*job.Spec {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newSQSEndpoint(t *testing.T) (*endpoint.SQS, *httptest.Server) {
+func newSQSEndpoint(t *testing.T) (*sqsendpoint.Endpoint, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(nil)
-	e := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: srv.URL, Jobs: oneQueueJob{}, Launch: &recordingLauncher{}, Log: quiet})
+	e := sqsendpoint.New(sqsendpoint.Options{BaseURL: srv.URL, Jobs: oneQueueJob{}, Launch: &recordingLauncher{}, Log: quiet})
 	srv.Config.Handler = e
 	t.Cleanup(srv.Close)
 	return e, srv

@@ -27,7 +27,8 @@ import (
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/container"
-	"github.com/longshore/longshore/internal/local/endpoint"
+	"github.com/longshore/longshore/internal/local/endpoint/s3"
+	"github.com/longshore/longshore/internal/local/endpoint/sqs"
 	"github.com/longshore/longshore/internal/local/process"
 	"github.com/longshore/longshore/internal/local/scheduler"
 	"github.com/longshore/longshore/internal/local/secret"
@@ -77,6 +78,9 @@ type Config struct {
 	// would have cost on Fargate at the Region's list prices (package
 	// cost; cost.DefaultRegion's when empty or not in the table).
 	Region string
+	// MaxRunning bounds the runs active at once (0: no bound): runs past
+	// it wait, queued, until one ends.
+	MaxRunning int
 	// TimeScale > 1 runs the engine's clock faster than the wall clock.
 	TimeScale float64
 	// Out receives the start-up banner; Log the engine's log.
@@ -184,6 +188,10 @@ func Run(ctx context.Context, cfg Config) error {
 		NewID:    func() (string, error) { return run.NewID(crand.Reader) },
 		Bodies:   bodyFiles{dir: filepath.Join(cfg.DataDir, "bodies")},
 		Pauses:   st,
+		// The slots of bounded jobs and of --max-running are kept in the
+		// database, so that runs waiting for one survive a restart.
+		Slots:      st,
+		MaxRunning: cfg.MaxRunning,
 		// What each run would have cost on Fargate.
 		Prices: prices, CostBasis: cost.BasisEstimate,
 	})
@@ -194,7 +202,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	addrs := Addrs{API: lis[0].Addr().String(), S3: lis[1].Addr().String(), SQS: lis[2].Addr().String()}
 	notices.setDashboard("http://" + addrs.API)
-	s3h, err := endpoint.NewS3(endpoint.S3Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Log: log})
+	s3h, err := s3.New(s3.Options{Dir: filepath.Join(cfg.DataDir, "s3"), Jobs: catalog, Launch: svc, Log: log})
 	if err != nil {
 		closeAll(lis)
 		return err
@@ -202,7 +210,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer s3h.Close()
 	// Visibility timeouts and long polls follow the wall clock, whatever
 	// --time-scale: the clients of the queues wait in real time.
-	sqsh := endpoint.NewSQS(endpoint.SQSOptions{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Log: log,
+	sqsh := sqs.New(sqs.Options{BaseURL: "http://" + addrs.SQS, Jobs: catalog, Launch: svc, Log: log,
 		Dir: filepath.Join(cfg.DataDir, "sqs")})
 	notes.setReplies(sqsh)
 	sched, err := scheduler.New(scheduler.Options{Jobs: catalog.Jobs(), Launch: svc, Marks: st, Clock: clock,
