@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,14 @@ func mondayMorning() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time
 type catalog map[string]*job.Spec
 
 func (c catalog) Get(name string) (*job.Spec, bool) { s, ok := c[name]; return s, ok }
+
+func (c catalog) Jobs() []*job.Spec {
+	var out []*job.Spec
+	for _, name := range slices.Sorted(maps.Keys(c)) {
+		out = append(out, c[name])
+	}
+	return out
+}
 
 type world struct {
 	t       *testing.T

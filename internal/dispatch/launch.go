@@ -131,7 +131,7 @@ func (s *Service) prepare(ctx context.Context, req Request) (created, error) {
 		Status: run.StatusQueued, Env: req.Env, Command: req.Command, Callback: req.Callback,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if spec.Concurrency == job.ConcurrencyAllow {
+	if !s.admitted(spec) {
 		// Nothing to admit: the run is stored as starting, and its task is
 		// recorded by the task's first observation rather than by a second
 		// write here. Should the launch stop before the task is started, the
@@ -337,22 +337,34 @@ func resumable(r run.Run) bool {
 // trigger or the reconciler — may already have a task: the runner is asked
 // to find it before starting one, and the task is recorded.
 func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed bool) (run.Run, error) {
+	r, _, err := s.startRun(ctx, spec, r, resumed)
+	return r, err
+}
+
+// startRun is start, saying also what admission made of a queued run.
+func (s *Service) startRun(ctx context.Context, spec *job.Spec, r run.Run, resumed bool) (run.Run, admission, error) {
 	if r.Status == run.StatusQueued {
 		if r.NotBefore != nil && s.d.Now().Before(*r.NotBefore) {
-			return r, nil
+			return r, admitStart, nil
 		}
 		if r.PreviousRunID != "" {
 			wanted, err := s.attemptWanted(ctx, &r)
 			if err != nil || !wanted {
-				return r, err
+				return r, admitStart, err
 			}
 		}
-		ok, err := s.admit(ctx, spec, &r)
-		if err != nil || !ok {
-			return r, err
+		adm, err := s.admit(ctx, spec, &r)
+		if err != nil || adm != admitStart {
+			return r, adm, err
 		}
 		resumed = true // a queued run's task is recorded by the write below
 	}
+	r, err := s.startTask(ctx, spec, r, resumed)
+	return r, admitStart, err
+}
+
+// startTask starts the task of a run admitted to start, and records it.
+func (s *Service) startTask(ctx context.Context, spec *job.Spec, r run.Run, resumed bool) (run.Run, error) {
 	if !resumable(r) {
 		return r, nil // started meanwhile
 	}
@@ -375,6 +387,9 @@ func (s *Service) start(ctx context.Context, spec *job.Spec, r run.Run, resumed 
 		r.TaskRef = ref
 		if r.Status == run.StatusQueued {
 			r.Status = run.StatusStarting
+		}
+		if strings.HasPrefix(r.Reason, run.WaitingPrefix) {
+			r.Reason = ""
 		}
 		return true, nil
 	})
@@ -431,43 +446,6 @@ func (s *Service) attemptWanted(ctx context.Context, r *run.Run) (bool, error) {
 	*r = dropped
 	s.d.Log.Info("retry dropped", "run", r.ID, "previous", prev.ID, "status", prev.Status)
 	return false, err
-}
-
-// admit applies the job's concurrency policy to a queued run. It returns
-// false when the run was skipped (and is now cancelled, saying why).
-// Runs already admitted count, and queued runs created before this one (ids
-// break ties), so that of two runs triggered at once exactly one goes ahead
-// under forbid.
-func (s *Service) admit(ctx context.Context, spec *job.Spec, r *run.Run) (bool, error) {
-	if spec.Concurrency == job.ConcurrencyAllow {
-		return true, nil
-	}
-	all, err := s.active(ctx, spec.Name)
-	if err != nil {
-		return false, err
-	}
-	var before []run.Run
-	for _, a := range all {
-		admitted := a.Status != run.StatusQueued && a.ID != r.ID
-		if admitted || a.CreatedAt.Before(r.CreatedAt) || (a.CreatedAt.Equal(r.CreatedAt) && a.ID < r.ID) {
-			before = append(before, a)
-		}
-	}
-	adm := run.Admit(spec.Concurrency, before)
-	for _, id := range adm.Stop {
-		if _, err := s.Stop(ctx, id, run.StopReplace); err != nil {
-			return false, fmt.Errorf("replace run %s: %w", id, err)
-		}
-	}
-	if adm.Start {
-		return true, nil
-	}
-	skipped, err := s.finish(ctx, r.ID, run.Outcome{Status: run.StatusCancelled, Reason: adm.Reason})
-	if err != nil {
-		return false, err
-	}
-	*r = skipped
-	return false, nil
 }
 
 // startFailed records a task that could not be started: a transient
@@ -535,7 +513,9 @@ func (s *Service) finish(ctx context.Context, id string, o run.Outcome) (run.Run
 	if err != nil {
 		return r, err
 	}
-	return s.settle(ctx, r)
+	freeErr := s.free(ctx, r)
+	r, err = s.settle(ctx, r)
+	return r, errors.Join(freeErr, err)
 }
 
 // Environment is the environment a run's task receives: the job's
@@ -703,39 +683,14 @@ func stopWords(why run.StopRequest) string {
 // rest wait for the next call rather than each asking again.
 // It returns how many it started.
 func (s *Service) StartDue(ctx context.Context) (int, error) {
-	due, err := s.due(ctx)
-	if err != nil {
-		return 0, err
-	}
-	started := 0
-	var errs []error
-	for _, r := range due {
-		spec, err := s.spec(r.Job)
-		if err != nil {
-			_, err = s.finish(ctx, r.ID, run.Outcome{Status: run.StatusFailed, Cause: run.CauseStart,
-				Reason: fmt.Sprintf("never started: job %s is no longer in the catalog", r.Job)})
-			errs = append(errs, err)
-			continue
-		}
-		after, err := s.start(ctx, spec, r, true)
-		if after.Status != run.StatusQueued {
-			started++
-		}
-		if err != nil {
-			errs = append(errs, err)
-			var se *StartError
-			if errors.As(err, &se) && se.Throttled {
-				break
-			}
-		}
-	}
-	return started, errors.Join(errs...)
+	return s.startQueued(ctx, Query{})
 }
 
-// due lists the queued runs whose NotBefore has passed, oldest first.
-func (s *Service) due(ctx context.Context) ([]run.Run, error) {
+// due lists the queued runs q selects whose NotBefore has passed, oldest
+// first.
+func (s *Service) due(ctx context.Context, q Query) ([]run.Run, error) {
 	now := s.d.Now()
-	q := Query{Status: []run.Status{run.StatusQueued}}
+	q.Status = []run.Status{run.StatusQueued}
 	var out []run.Run
 	for {
 		page, next, err := s.d.Store.List(ctx, q)

@@ -35,6 +35,13 @@ type Deps struct {
 	// Pauses keeps the jobs paused or resumed at runtime; without it only
 	// the job files' `paused` counts.
 	Pauses PauseStore
+	// Slots count the active runs of jobs with a concurrency bound, and of
+	// the deployment; in memory (MemorySlots) when nil, which suits a host
+	// that is one process.
+	Slots Slots
+	// MaxRunning bounds the runs active at once in the deployment (0: no
+	// bound): runs past it wait, queued, until one ends.
+	MaxRunning int
 }
 
 // Service is the launch and track services over one set of ports.
@@ -50,6 +57,9 @@ type Service struct {
 func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.Slots == nil {
+		d.Slots = &MemorySlots{}
 	}
 	return &Service{d: d}
 }

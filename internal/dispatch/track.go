@@ -82,11 +82,15 @@ func (s *Service) Observe(ctx context.Context, ts run.TaskState) (Observed, erro
 				return Observed{Run: r, Applied: true}, fmt.Errorf("stop task %s of run %s: %w", ts.TaskRef, r.ID, err)
 			}
 		}
+		// The run's slots are freed before its next attempt starts, which
+		// may need one of them.
+		freeErr := s.free(ctx, r)
 		r, err = s.after(ctx, r, ahead)
-		return Observed{Run: r, Applied: true}, err
+		return Observed{Run: r, Applied: true}, errors.Join(freeErr, err)
 	}
+	freeErr := s.free(ctx, r)
 	r, err = s.settle(ctx, r)
-	return Observed{Run: r, Applied: applied}, err
+	return Observed{Run: r, Applied: applied}, errors.Join(freeErr, err)
 }
 
 // settled is what settleAhead did before a run's final write.
@@ -289,6 +293,7 @@ func (s *Service) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconci
 	}
 	errs = append(errs, s.describeQuiet(ctx, quiet, &out))
 	s.forgetLooks(active)
+	errs = append(errs, s.freeLeaked(ctx))
 	n, err := s.StartDue(ctx)
 	out.Started = n
 	errs = append(errs, err)

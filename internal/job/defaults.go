@@ -13,8 +13,9 @@ const (
 	DefaultAttempts = 1
 	// DefaultBackoff is the wait before the second attempt (doubled after).
 	DefaultBackoff = 30 * time.Second
-	// DefaultConcurrency lets runs of a job overlap.
-	DefaultConcurrency = ConcurrencyAllow
+	// DefaultOverflow is what a job with a concurrency.max and no overflow
+	// does with the runs past it: queue them.
+	DefaultOverflow = OverflowQueue
 	// DefaultCapacity runs on Fargate on-demand capacity.
 	DefaultCapacity = CapacityOnDemand
 	// DefaultArchitecture builds images for and runs tasks on x86_64.
@@ -60,8 +61,8 @@ func applyDefaults(s *Spec, folder string, given func(path string) bool) {
 	if !given("retries.backoff") {
 		s.Retries.Backoff = Duration(DefaultBackoff)
 	}
-	if s.Concurrency == "" {
-		s.Concurrency = DefaultConcurrency
+	if s.Concurrency.Max > 0 && s.Concurrency.Overflow == "" {
+		s.Concurrency.Overflow = DefaultOverflow
 	}
 	if s.Capacity == "" {
 		s.Capacity = DefaultCapacity

@@ -374,7 +374,32 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		{
 			"an unknown concurrency policy lists the policies",
 			map[string]string{"a/job.yaml": minimal + "concurrency: queue\n"},
-			[]string{`jobs/a/job.yaml: concurrency: "queue" is not a policy: write allow, forbid or replace`},
+			[]string{`jobs/a/job.yaml: concurrency: line 3: "queue" is not a policy: write allow, forbid, replace or {max: N, overflow: queue|skip|replace}`},
+		},
+		{
+			"a concurrency bound out of range says the range",
+			map[string]string{"a/job.yaml": minimal + "concurrency: {max: 101}\n"},
+			[]string{`jobs/a/job.yaml: concurrency.max: 101 is out of range: at most 1 to 100 runs of a job can be active at once (leave concurrency out for no bound)`},
+		},
+		{
+			"a concurrency bound of zero is refused",
+			map[string]string{"a/job.yaml": minimal + "concurrency: {max: 0, overflow: skip}\n"},
+			[]string{`jobs/a/job.yaml: concurrency.max: 0 is out of range: at most 1 to 100 runs of a job can be active at once (leave concurrency out for no bound)`},
+		},
+		{
+			"an unknown overflow lists the overflows",
+			map[string]string{"a/job.yaml": minimal + "concurrency: {max: 2, overflow: wait}\n"},
+			[]string{`jobs/a/job.yaml: concurrency.overflow: "wait" is not an overflow: write queue, skip or replace`},
+		},
+		{
+			"an overflow without a bound is refused",
+			map[string]string{"a/job.yaml": minimal + "concurrency: {overflow: queue}\n"},
+			[]string{`jobs/a/job.yaml: concurrency.overflow: an overflow needs the bound it applies past: write concurrency: {max: N, overflow: queue}`},
+		},
+		{
+			"an unknown concurrency field names the fields",
+			map[string]string{"a/job.yaml": minimal + "concurrency: {max: 2, limit: 3}\n"},
+			[]string{`jobs/a/job.yaml: concurrency.limit: line 3: unknown field (allowed: max, overflow)`},
 		},
 		{
 			"an unknown capacity lists the capacities",

@@ -224,6 +224,7 @@ func given(n *yaml.Node, path []string) bool {
 
 var durationType = reflect.TypeFor[Duration]()
 var triggerType = reflect.TypeFor[Trigger]()
+var concurrencyType = reflect.TypeFor[Concurrency]()
 
 // checkShape walks the YAML tree beside the Go type it must decode into and
 // reports unknown fields (with the closest known one) and values of the
@@ -247,6 +248,10 @@ func checkShape(n *yaml.Node, t reflect.Type, field string, ps *problems) {
 		var d Duration
 		if err := d.UnmarshalYAML(n); err != nil {
 			ps.add(field, "line %d: %v", n.Line, err)
+		}
+	case t == concurrencyType && n.Kind == yaml.ScalarNode:
+		if _, ok := concurrencyShorthands[n.Value]; !ok {
+			ps.add(field, "line %d: %q is not a policy: write allow, forbid, replace or {max: N, overflow: queue|skip|replace}", n.Line, n.Value)
 		}
 	case t == triggerType && n.Kind == yaml.ScalarNode:
 		switch {
@@ -332,6 +337,21 @@ func repeatedKeys(n *yaml.Node, field string, ps *problems) bool {
 		seen[k.Value] = k.Line
 	}
 	return found
+}
+
+// UnmarshalYAML reads a concurrency policy written as a shorthand (allow,
+// forbid, replace) or as a mapping of max and overflow.
+func (c *Concurrency) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p, ok := concurrencyShorthands[n.Value]
+		if !ok {
+			return fmt.Errorf("line %d: %q is not a concurrency policy", n.Line, n.Value)
+		}
+		*c = p
+		return nil
+	}
+	type plain Concurrency
+	return n.Decode((*plain)(c))
 }
 
 // bareTriggers may be written as a plain word in the triggers list.

@@ -4,6 +4,7 @@
 package job
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -79,18 +80,63 @@ type Retries struct {
 	Backoff   Duration `yaml:"backoff,omitempty" json:"backoff"`
 }
 
-// Concurrency says what happens when a job is triggered while a run of it
-// is still active.
-type Concurrency string
+// Concurrency bounds how many runs of a job are active at once, and says
+// what a trigger does when all of them are taken. The zero value sets no
+// bound (allow). In a job file it is a mapping ({max: 2, overflow: queue})
+// or one of the shorthands allow, forbid ({max: 1, overflow: skip}) and
+// replace ({max: 1, overflow: replace}).
+type Concurrency struct {
+	// Max is the number of runs of the job that may be active at once,
+	// 1 to MaxConcurrency; 0 means no bound.
+	Max int `yaml:"max,omitempty" json:"max,omitempty"`
+	// Overflow is what a trigger does when Max runs are active.
+	Overflow Overflow `yaml:"overflow,omitempty" json:"overflow,omitempty"`
+}
+
+// Overflow is what a trigger of a job does when the job's runs already
+// fill its concurrency.
+type Overflow string
 
 const (
-	// ConcurrencyAllow starts the new run alongside the active ones.
-	ConcurrencyAllow Concurrency = "allow"
-	// ConcurrencyForbid skips the new run and records why.
-	ConcurrencyForbid Concurrency = "forbid"
-	// ConcurrencyReplace stops the active runs and starts the new one.
-	ConcurrencyReplace Concurrency = "replace"
+	// OverflowQueue keeps the new run queued and starts it when a run of
+	// the job ends, in the order the triggers arrived.
+	OverflowQueue Overflow = "queue"
+	// OverflowSkip records the new run as skipped (cancelled, saying why).
+	OverflowSkip Overflow = "skip"
+	// OverflowReplace stops the oldest active runs and starts the new one.
+	OverflowReplace Overflow = "replace"
 )
+
+// MaxConcurrency bounds a job's concurrency.max.
+const MaxConcurrency = 100
+
+// The shorthands of a concurrency policy.
+var (
+	// ConcurrencyAllow starts every run at once, alongside the active ones.
+	ConcurrencyAllow = Concurrency{}
+	// ConcurrencyForbid skips a new run while one is active.
+	ConcurrencyForbid = Concurrency{Max: 1, Overflow: OverflowSkip}
+	// ConcurrencyReplace stops the active run and starts the new one.
+	ConcurrencyReplace = Concurrency{Max: 1, Overflow: OverflowReplace}
+)
+
+// concurrencyShorthands are the words a job file may write for a policy.
+var concurrencyShorthands = map[string]Concurrency{
+	"allow": ConcurrencyAllow, "forbid": ConcurrencyForbid, "replace": ConcurrencyReplace,
+}
+
+// Limited reports whether the policy bounds the job's active runs.
+func (c Concurrency) Limited() bool { return c.Max > 0 }
+
+// String is the policy as a job file would write it most briefly.
+func (c Concurrency) String() string {
+	for word, p := range concurrencyShorthands {
+		if p == c {
+			return word
+		}
+	}
+	return fmt.Sprintf("max %d, overflow %s", c.Max, c.Overflow)
+}
 
 // Capacity chooses between Fargate on-demand and Spot capacity.
 type Capacity string

@@ -50,9 +50,7 @@ func validate(s *Spec, fsys fs.FS, opts Options, given func(path string) bool, p
 	validateEnvironment(s, ps)
 	validateDurations(s, ps)
 	validateRetries(s, ps)
-	if !slices.Contains([]Concurrency{ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace}, s.Concurrency) {
-		ps.add("concurrency", "%q is not a policy: write allow, forbid or replace", s.Concurrency)
-	}
+	validateConcurrency(s, given, ps)
 	if !slices.Contains([]Capacity{CapacityOnDemand, CapacitySpot, CapacitySpotThenOnDemand}, s.Capacity) {
 		ps.add("capacity", "%q is not a capacity: write on-demand, spot or spot-then-on-demand", s.Capacity)
 	}
@@ -452,4 +450,19 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func validateConcurrency(s *Spec, given func(string) bool, ps *problems) {
+	c := s.Concurrency
+	if given("concurrency.max") && (c.Max < 1 || c.Max > MaxConcurrency) {
+		ps.add("concurrency.max", "%d is out of range: at most 1 to %d runs of a job can be active at once (leave concurrency out for no bound)", c.Max, MaxConcurrency)
+	}
+	if c.Overflow == "" {
+		return
+	}
+	if !slices.Contains([]Overflow{OverflowQueue, OverflowSkip, OverflowReplace}, c.Overflow) {
+		ps.add("concurrency.overflow", "%q is not an overflow: write queue, skip or replace", c.Overflow)
+	} else if c.Max == 0 && !given("concurrency.max") {
+		ps.add("concurrency.overflow", "an overflow needs the bound it applies past: write concurrency: {max: N, overflow: %s}", c.Overflow)
+	}
 }

@@ -3,43 +3,66 @@ package run
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/longshore/longshore/internal/job"
 )
 
-func TestAdmit(t *testing.T) {
-	running := Run{ID: "r-aaaaaaaaaaaaaaaa", Status: StatusRunning}
-	queued := Run{ID: "r-bbbbbbbbbbbbbbbb", Status: StatusQueued}
-	cancelling := Run{ID: "r-cccccccccccccccc", Status: StatusRunning, StopReq: StopCancel}
-	finished := Run{ID: "r-dddddddddddddddd", Status: StatusSucceeded}
+func TestReplaceStopsTheOldestRunsBeyondTheBound(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	at := func(id string, min int, s Status) Run {
+		return Run{ID: id, Status: s, CreatedAt: t0.Add(time.Duration(min) * time.Minute)}
+	}
+	oldest, middle, newest := at("r-a", 0, StatusRunning), at("r-b", 1, StatusRunning), at("r-c", 2, StatusQueued)
+	cancelling := at("r-d", -1, StatusRunning)
+	cancelling.StopReq = StopCancel
+	finished := at("r-e", -2, StatusSucceeded)
+	max2 := job.Concurrency{Max: 2, Overflow: job.OverflowReplace}
 
 	tests := []struct {
 		name   string
 		policy job.Concurrency
 		active []Run
-		want   Admission
+		want   []string
 	}{
-		{"allow starts alongside active runs", job.ConcurrencyAllow, []Run{running, queued}, Admission{Start: true}},
-		{"an empty policy means allow", "", []Run{running}, Admission{Start: true}},
-		{"forbid starts when nothing is active", job.ConcurrencyForbid, nil, Admission{Start: true}},
-		{"forbid skips while a run is active and names it", job.ConcurrencyForbid, []Run{running},
-			Admission{Reason: "skipped: run r-aaaaaaaaaaaaaaaa is still active and concurrency is forbid"}},
-		{"forbid names every active run", job.ConcurrencyForbid, []Run{running, queued},
-			Admission{Reason: "skipped: runs r-aaaaaaaaaaaaaaaa, r-bbbbbbbbbbbbbbbb are still active and concurrency is forbid"}},
-		{"forbid ignores finished runs passed by mistake", job.ConcurrencyForbid, []Run{finished}, Admission{Start: true}},
-		{"replace stops the active runs and starts", job.ConcurrencyReplace, []Run{running, queued},
-			Admission{Start: true, Stop: []string{running.ID, queued.ID}}},
-		{"replace leaves runs already being stopped alone", job.ConcurrencyReplace, []Run{running, cancelling, finished},
-			Admission{Start: true, Stop: []string{running.ID}}},
-		{"replace with nothing active just starts", job.ConcurrencyReplace, nil, Admission{Start: true}},
-		{"an unknown policy starts nothing and says why", "queue", []Run{},
-			Admission{Reason: `skipped: unknown concurrency policy "queue"`}},
+		{"replace with nothing active stops nothing", job.ConcurrencyReplace, nil, nil},
+		{"replace stops every active run", job.ConcurrencyReplace, []Run{newest, oldest, middle}, []string{"r-a", "r-b", "r-c"}},
+		{"runs already being stopped keep their own reason", job.ConcurrencyReplace, []Run{oldest, cancelling}, []string{"r-a"}},
+		{"finished runs passed by mistake are left alone", job.ConcurrencyReplace, []Run{finished}, nil},
+		{"a bound of two keeps the newest active run", max2, []Run{newest, middle, oldest}, []string{"r-a", "r-b"}},
+		{"a bound of two with one active stops nothing", max2, []Run{middle}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Admit(tt.policy, tt.active)
-			if got.Start != tt.want.Start || got.Reason != tt.want.Reason || !slices.Equal(got.Stop, tt.want.Stop) {
-				t.Errorf("Admit = %+v\nwant    %+v", got, tt.want)
+			if got := Replace(tt.policy, tt.active); !slices.Equal(got, tt.want) {
+				t.Errorf("Replace = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAFullJobSkipsOrQueuesAndSaysWhy(t *testing.T) {
+	tests := []struct {
+		name     string
+		policy   job.Concurrency
+		holders  []string
+		wantSkip bool
+		want     string
+	}{
+		{"forbid skips and names the active run", job.ConcurrencyForbid, []string{"r-a"}, true,
+			"skipped: run r-a is still active and concurrency is forbid"},
+		{"a bound with skip names the active runs", job.Concurrency{Max: 2, Overflow: job.OverflowSkip}, []string{"r-b", "r-a"}, true,
+			"skipped: runs r-a, r-b are still active and concurrency allows 2 at once"},
+		{"a bound with queue waits", job.Concurrency{Max: 2, Overflow: job.OverflowQueue}, []string{"r-a", "r-b"}, false,
+			"waiting: runs r-a, r-b are active and concurrency allows 2 at once; starts when one ends"},
+		{"many holders are counted, not all named", job.Concurrency{Max: 5, Overflow: job.OverflowQueue}, []string{"r-e", "r-d", "r-c", "r-b", "r-a"}, false,
+			"waiting: runs r-a, r-b, r-c and 2 more are active and concurrency allows 5 at once; starts when one ends"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			skip, reason := Full(tt.policy, tt.holders)
+			if skip != tt.wantSkip || reason != tt.want {
+				t.Errorf("Full = %v %q\nwant   %v %q", skip, reason, tt.wantSkip, tt.want)
 			}
 		})
 	}

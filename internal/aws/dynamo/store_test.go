@@ -22,6 +22,13 @@ func TestStorePassesTheRunStoreContractOnDynalite(t *testing.T) {
 	})
 }
 
+func TestStorePassesTheSlotsContractOnDynalite(t *testing.T) {
+	client := dynamotest.Client(dynamotest.Start(t))
+	storetest.RunSlots(t, func(t *testing.T) dispatch.Slots {
+		return dynamo.New(client, dynamo.Options{Table: dynamotest.CreateTable(t, client)})
+	})
+}
+
 // at is when the runs of these tests are created.
 var at = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
@@ -145,4 +152,27 @@ func TestStoreKeepsFinishedRunsAndTheirClaims(t *testing.T) {
 			t.Errorf("listed %v", ids)
 		}
 	})
+}
+
+func TestAJobsRuntimePauseIsKeptBesideTheRuns(t *testing.T) {
+	client := dynamotest.Client(dynamotest.Start(t))
+	s := dynamo.New(client, dynamo.Options{Table: dynamotest.CreateTable(t, client)})
+	if _, found, err := s.GetPause(ctx, "hello"); found || err != nil {
+		t.Fatalf("pause of a job never paused: found %v, %v", found, err)
+	}
+	want := dispatch.Pause{Job: "hello", Paused: true, Reason: "maintenance", At: at, FilePaused: false}
+	if err := s.SetPause(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := s.GetPause(ctx, "hello")
+	if err != nil || !found || got != want {
+		t.Errorf("GetPause = %+v, %v, %v; want %+v", got, found, err, want)
+	}
+	if _, err := s.Get(ctx, "pause#hello"); !errors.Is(err, dispatch.ErrNotFound) {
+		t.Errorf("the pause item reads as a run: %v", err)
+	}
+	runs, _, err := s.List(ctx, dispatch.Query{Job: "hello"})
+	if err != nil || len(runs) != 0 {
+		t.Errorf("List = %d runs, %v; want the pause item listed as no run", len(runs), err)
+	}
 }

@@ -11,3 +11,7 @@ import (
 func TestStoreKeepsTheRunStoreContract(t *testing.T) {
 	storetest.Run(t, func(*testing.T) dispatch.RunStore { return fake.NewStore() })
 }
+
+func TestMemorySlotsKeepTheSlotsContract(t *testing.T) {
+	storetest.RunSlots(t, func(*testing.T) dispatch.Slots { return &dispatch.MemorySlots{} })
+}

@@ -49,6 +49,15 @@ CREATE TABLE pauses (
 	body TEXT NOT NULL                   -- the whole dispatch.Pause as JSON
 ) WITHOUT ROWID;
 `,
+	// 4: the slots of jobs with a concurrency bound and of the engine's
+	// --max-running: the runs holding one.
+	`
+CREATE TABLE slots (
+	key    TEXT NOT NULL,                -- job#<name>, or deployment
+	run_id TEXT NOT NULL,
+	PRIMARY KEY (key, run_id)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. It

@@ -56,6 +56,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) dispatch.RunStore { return newStore(t) })
 }
 
+func TestSlotsContract(t *testing.T) {
+	storetest.RunSlots(t, func(t *testing.T) dispatch.Slots { return newStore(t) })
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "longshore.db")
 	s, err := Open(ctx, path)
