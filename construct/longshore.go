@@ -68,6 +68,10 @@ type LongshoreProps struct {
 	// that a run's callback of kind event may name; the launcher refuses
 	// any other when the run is asked for.
 	CallbackEventBusArns []string
+	// MaxRunning bounds the runs active at once in the deployment, to stay
+	// under the account's Fargate task quota: runs past it wait, queued,
+	// until one ends, and never fail for it. 0 sets no bound.
+	MaxRunning int
 }
 
 // Longshore is everything one deployment needs, built from its catalog:
@@ -109,6 +113,9 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 	}
 	if err := CheckPrefix(p.Prefix); err != nil {
 		return nil, fmt.Errorf("prefix: %w", err)
+	}
+	if p.MaxRunning < 0 || p.MaxRunning > deploy.MaxMaxRunning {
+		return nil, fmt.Errorf("maxRunning: %d is out of range: 1 to %d runs at once, or 0 for no bound", p.MaxRunning, deploy.MaxMaxRunning)
 	}
 	if p.LogRetention == "" {
 		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
@@ -186,6 +193,7 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 			deploy.EnvUploadsBucket:  s.Buckets.Uploads.BucketName(),
 			deploy.EnvCatalog:        jsii.String(deploy.CatalogDir),
 			deploy.EnvCallbackBuses:  jsii.String(strings.Join(p.CallbackEventBusArns, ",")),
+			deploy.EnvMaxRunning:     jsii.String(strconv.Itoa(p.MaxRunning)),
 		},
 		Layers: []awslambda.ILayerVersion{s.CatalogFile.Layer},
 	})

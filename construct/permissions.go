@@ -119,8 +119,9 @@ func (g *Grants) ReadJobLogs(role awsiam.IRole) {
 }
 
 // runsTableActions are the calls the run store makes (internal/aws/dynamo's
-// API interface): conditional puts, reads, and queries of the indexes.
-var runsTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+// API interface): conditional puts, reads, queries of the indexes, and
+// the conditional updates that take and free the slots of bounded jobs.
+var runsTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 
 // runsIndexes are the runs table's indexes, each queried by name.
 var runsIndexes = []string{deploy.RunsByJobIndex, deploy.RunsByStatusIndex, deploy.RunsUnreportedIndex}

@@ -46,6 +46,8 @@ type Config struct {
 	// CallbackEventBusArns are the buses beside the deployment's own that
 	// event callbacks may name.
 	CallbackEventBusArns []string
+	// MaxRunning bounds the runs active at once (0: no bound).
+	MaxRunning int
 }
 
 // Context keys.
@@ -64,6 +66,7 @@ const (
 	ctxCallbackQueueArns        = "callbackQueueArns"
 	ctxCallbackStateMachineArns = "callbackStateMachineArns"
 	ctxCallbackEventBusArns     = "callbackEventBusArns"
+	ctxMaxRunning               = "maxRunning"
 )
 
 // retentionDays maps the days CloudWatch Logs accepts to CDK's names.
@@ -120,6 +123,9 @@ func readConfig(ctx func(key string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.NatGateways, err = number(ctxNatGateways, ctx(ctxNatGateways), 1, 0, 3); err != nil {
+		return Config{}, err
+	}
+	if c.MaxRunning, err = number(ctxMaxRunning, ctx(ctxMaxRunning), 0, 0, deploy.MaxMaxRunning); err != nil {
 		return Config{}, err
 	}
 	if c.LogRetentionDays, err = number(ctxLogRetentionDays, ctx(ctxLogRetentionDays), 30, 1, 3653); err != nil {

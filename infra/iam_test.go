@@ -65,7 +65,7 @@ func TestTheFunctionsMayDoExactlyWhatTheirWorkNeeds(t *testing.T) {
 			Resources: []string{arn("states", "stateMachine:"+deploy.CallbackStateMachinePrefix("longshore")+"*")}},
 	}
 	runs := []stmt{
-		{Sid: "ReadWriteRuns", Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}, Resources: []string{tableArn}},
+		{Sid: "ReadWriteRuns", Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}, Resources: []string{tableArn}},
 		{Sid: "QueryRunIndexes", Actions: []string{"dynamodb:Query"}, Resources: indexes},
 	}
 	ownLogs := func(f *construct.Function) stmt {

@@ -90,6 +90,7 @@ func addDeployment(app awscdk.App, cfg Config) (*LongshoreStack, error) {
 		LogRetention: cfg.Retention(), ContainerInsights: cfg.ContainerInsights,
 		CallbackQueueArns: cfg.CallbackQueueArns, CallbackStateMachineArns: cfg.CallbackStateMachineArns,
 		CallbackEventBusArns: cfg.CallbackEventBusArns,
+		MaxRunning:           cfg.MaxRunning,
 	}
 	if cfg.AlarmTopicArn != "" {
 		props.AlarmsTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmsTopic"), jsii.String(cfg.AlarmTopicArn))

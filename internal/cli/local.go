@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/local/container"
+	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/local/engine"
 	"github.com/longshore/longshore/internal/local/scheduler"
 )
@@ -45,9 +46,13 @@ After a crash, the next start takes over the containers still running.`,
 		Example: `  longshore local
   longshore local --jobs ./jobs --data /tmp/longshore --addr 127.0.0.1:9000
   longshore local --runner process
+  longshore local --max-running 8
   DOCKER_HOST=unix:///run/podman/podman.sock longshore local --runner container --network none`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.MaxRunning < 0 || cfg.MaxRunning > deploy.MaxMaxRunning {
+				return usageError("--max-running %d: give a number of runs from 1 to %d, or 0 for no bound", cfg.MaxRunning, deploy.MaxMaxRunning)
+			}
 			if cfg.Token == "" {
 				cfg.Token = a.Getenv("LONGSHORE_TOKEN")
 			}
@@ -81,6 +86,7 @@ After a crash, the next start takes over the containers still running.`,
 	f.StringVar(&cfg.Runner, "runner", engine.RunnerAuto, "how jobs run: auto (a container when an engine answers and the job has an image, else a process), process or container")
 	f.StringVar(&cfg.Network, "network", container.NetworkHost, "the containers' network: host (jobs reach the local endpoints on 127.0.0.1) or none")
 	f.StringVar(&cfg.Region, "region", "", "price runs at this AWS Region's Fargate list prices: what each would have cost on Fargate (default $AWS_REGION, else us-east-1)")
+	f.IntVar(&cfg.MaxRunning, "max-running", 0, "at most this many runs at once across every job; runs past it wait, queued (0: no bound)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log more")
 	f.Float64Var(&cfg.TimeScale, "time-scale", 1, "run the engine's clock this many times faster (for trying schedules)")
 	f.MarkHidden("time-scale")

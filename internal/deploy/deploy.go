@@ -36,6 +36,9 @@ const (
 	// EnvCatalog is the folder holding the deployed catalog's <name>/job.yaml
 	// files (CatalogDir in the catalog layer; default CatalogDir).
 	EnvCatalog = "LONGSHORE_CATALOG"
+	// EnvMaxRunning bounds the runs active at once in the deployment
+	// (unset or 0: no bound); runs past it wait, queued.
+	EnvMaxRunning = "LONGSHORE_MAX_RUNNING"
 )
 
 // CatalogDir is where the functions find the catalog a deployment ships to
@@ -47,6 +50,10 @@ const (
 	// CatalogLayerPath is the catalog's folder inside the layer's archive.
 	CatalogLayerPath = "longshore/jobs"
 )
+
+// MaxMaxRunning bounds a deployment's maxRunning (EnvMaxRunning): far
+// above any account's Fargate task quota.
+const MaxMaxRunning = 5000
 
 // DefaultPrefix names a deployment when no prefix is given.
 const DefaultPrefix = "longshore"

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/longshore/longshore/internal/deploy"
@@ -53,6 +54,9 @@ type Config struct {
 	// CatalogDir holds the deployed catalog's <name>/job.yaml files
 	// (deploy.EnvCatalog; deploy.CatalogDir, the catalog layer, when unset).
 	CatalogDir string
+	// MaxRunning bounds the runs active at once in the deployment; 0 sets
+	// no bound.
+	MaxRunning int
 }
 
 // Limits of ECS awsvpc configurations.
@@ -114,6 +118,7 @@ func Load(fn Function, getenv func(string) string) (Config, error) {
 	c.PayloadBucket = l.str(deploy.EnvPayloadBucket, bucketRe, "an S3 bucket name")
 	c.UploadsBucket = l.str(deploy.EnvUploadsBucket, bucketRe, "an S3 bucket name")
 	c.CallbackBuses = l.list(deploy.EnvCallbackBuses, busArnRe, "event bus ARNs (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)", 100)
+	c.MaxRunning = l.number(deploy.EnvMaxRunning, 0, deploy.MaxMaxRunning)
 	c.CatalogDir = getenv(deploy.EnvCatalog)
 	if c.CatalogDir == "" {
 		c.CatalogDir = deploy.CatalogDir
@@ -172,6 +177,19 @@ func (l *loader) list(name string, re *regexp.Regexp, want string, most int) []s
 		return nil
 	}
 	return out
+}
+
+func (l *loader) number(name string, least, most int) int {
+	v, ok := l.value(name)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least || n > most {
+		l.problems = append(l.problems, fmt.Errorf("%s=%q is malformed: want a whole number from %d to %d", name, v, least, most))
+		return 0
+	}
+	return n
 }
 
 func (l *loader) boolean(name string) bool {

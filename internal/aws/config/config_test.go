@@ -72,6 +72,8 @@ func TestLoadNamesTheVariableThatIsMissingOrMalformed(t *testing.T) {
 		{"a missing prefix is the default one", config.Launcher, func(e map[string]string) { delete(e, deploy.EnvPrefix) }, nil},
 		{"an upper-case bucket name is malformed", config.Launcher, func(e map[string]string) { e[deploy.EnvUploadsBucket] = "Uploads" },
 			[]string{deploy.EnvUploadsBucket + `="Uploads" is malformed`}},
+		{"a maxRunning that is not a number of runs is malformed", config.Tracker, func(e map[string]string) { e[deploy.EnvMaxRunning] = "-3" },
+			[]string{deploy.EnvMaxRunning + `="-3" is malformed: want a whole number from 0 to 5000`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

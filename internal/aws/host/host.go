@@ -135,9 +135,19 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 		// prices (cost.DefaultRegion's where the table has none: the run's
 		// costRegion says so).
 		Prices: prices, CostBasis: cost.BasisFargate,
+		// The runs table keeps the jobs' runtime pauses (read once per job
+		// per pauseCacheTTL in each function instance) and the slots of
+		// bounded jobs and of the deployment's maxRunning.
+		Pauses:     &dispatch.CachedPauses{Store: store, TTL: PauseCacheTTL, Now: time.Now},
+		Slots:      store,
+		MaxRunning: cfg.MaxRunning,
 	})
 	return &Host{Config: cfg, Jobs: catalog, JobFiles: files, Store: store, Runner: runner, Service: svc, Log: log}, nil
 }
+
+// PauseCacheTTL is how long a function instance trusts a job's pause state
+// it read: a pause or resume takes effect on every trigger within it.
+const PauseCacheTTL = 10 * time.Second
 
 // LoadCatalog loads the catalog a deployment ships to its functions (the
 // catalog layer's folder, deploy.CatalogDir) as `longshore validate` does,
