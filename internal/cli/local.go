@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/longshore/longshore/internal/local/container"
 	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/local/container"
 	"github.com/longshore/longshore/internal/local/engine"
 	"github.com/longshore/longshore/internal/local/scheduler"
 )
