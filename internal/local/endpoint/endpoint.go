@@ -1,11 +1,12 @@
-// Package endpoint serves the local stand-ins for the AWS services that
-// trigger runs: an S3 endpoint whose uploads start the jobs with a matching
-// s3 trigger, and an SQS endpoint whose messages each start a run of the job
-// reading that queue, and whose reply queues keep the results that runs'
-// queue callbacks send, to be received. Both speak the wire protocols of the
-// real services (SQS both of its own: JSON and query), so the ordinary AWS
-// SDKs and CLI talk to them unchanged through AWS_ENDPOINT_URL_S3 and
-// AWS_ENDPOINT_URL_SQS.
+// Package endpoint holds what the local stand-ins for the AWS services that
+// trigger runs share: the job catalog they read and the launcher they hand
+// triggers to. The stand-ins are its subpackages: s3, whose uploads start
+// the jobs with a matching s3 trigger, and sqs, whose messages each start a
+// run of the job reading that queue, and whose reply queues keep the
+// results that runs' queue callbacks send, to be received. Both speak the
+// wire protocols of the real services (SQS both of its own: JSON and
+// query), so the ordinary AWS SDKs and CLI talk to them unchanged through
+// AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SQS.
 //
 // Neither endpoint keeps a trigger it could not hand over: a request is
 // answered with success only once Launch has stored the run; otherwise the
@@ -18,7 +19,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
@@ -44,13 +44,6 @@ func IsRequestError(err error) bool {
 	var re *dispatch.RequestError
 	return errors.As(err, &re)
 }
-
-func isRequestError(err error) bool { return IsRequestError(err) }
-
-// discardLog is the logger used when none is given.
-func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-func newUUID() string { return NewUUID() }
 
 // NewUUID returns a random (version 4) UUID in its usual text form, the
 // shape of SQS message ids and AWS request ids.
