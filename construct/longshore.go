@@ -232,6 +232,9 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 	if err != nil {
 		return nil, err
 	}
+	// The reconciler disables the schedules of paused jobs and enables
+	// those of resumed ones (internal/aws/schedules).
+	s.Schedules.GrantSwitch(fns.Reconciler.Role)
 	s.Uploads = NewUploadTriggers(stack, "UploadTriggers", &UploadTriggersProps{
 		Jobs: jobs, Bucket: s.Buckets.Uploads, Launcher: fns.Launcher.Function, DeadLetters: s.DeadLetters.Events,
 	})

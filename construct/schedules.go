@@ -115,6 +115,23 @@ func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) 
 	return s, nil
 }
 
+// GrantSwitch lets a role disable and enable the schedules, as pause and
+// resume ask: read and update each of them, by ARN (an update names the
+// role Scheduler invokes the launcher with, so the role may pass that role
+// to Scheduler, and to nothing else).
+func (s *Schedules) GrantSwitch(role awsiam.IRole) {
+	if len(s.Schedules) == 0 {
+		return
+	}
+	arns := make([]*string, len(s.Schedules))
+	for i, sched := range s.Schedules {
+		arns[i] = sched.AttrArn()
+	}
+	role.AddToPrincipalPolicy(statement("SwitchSchedules", []string{"scheduler:GetSchedule", "scheduler:UpdateSchedule"}, arns, nil))
+	role.AddToPrincipalPolicy(statement("PassSchedulesRole", []string{"iam:PassRole"}, []*string{s.Role.RoleArn()},
+		map[string]interface{}{"StringEquals": map[string]interface{}{"iam:PassedToService": "scheduler.amazonaws.com"}}))
+}
+
 // scheduleInput is the target input of a job's schedules: a
 // deploy.SchedulePayload holding Scheduler's placeholders, written without
 // HTML escaping (json.Marshal would turn "<" into "\u003c", and Scheduler

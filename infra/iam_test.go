@@ -12,6 +12,7 @@ import (
 	"github.com/longshore/longshore/internal/aws/ecs"
 	"github.com/longshore/longshore/internal/aws/logs"
 	"github.com/longshore/longshore/internal/aws/notify"
+	"github.com/longshore/longshore/internal/aws/schedules"
 	"github.com/longshore/longshore/internal/deploy"
 )
 
@@ -73,6 +74,15 @@ func TestTheFunctionsMayDoExactlyWhatTheirWorkNeeds(t *testing.T) {
 			Resources: []string{"${" + d.logicalID(f.LogGroup) + ".Arn}"}}
 	}
 	readLogs := stmt{Sid: "ReadJobLogs", Actions: []string{"logs:GetLogEvents"}, Resources: jobLogs}
+	var schedules []string
+	for _, sched := range s.Schedules.Schedules {
+		schedules = append(schedules, "${"+*d.stack.GetLogicalId(sched)+".Arn}")
+	}
+	switchSchedules := []stmt{
+		{Sid: "SwitchSchedules", Actions: []string{"scheduler:GetSchedule", "scheduler:UpdateSchedule"}, Resources: schedules},
+		{Sid: "PassSchedulesRole", Actions: []string{"iam:PassRole"}, Resources: []string{"${" + d.logicalID(s.Schedules.Role) + ".Arn}"},
+			Condition: map[string]string{"StringEquals iam:PassedToService": "scheduler.amazonaws.com"}},
+	}
 
 	tests := []struct {
 		name      string
@@ -84,8 +94,8 @@ func TestTheFunctionsMayDoExactlyWhatTheirWorkNeeds(t *testing.T) {
 			slices.Concat(runTasks, []stmt{stop}, notify, runs, []stmt{ownLogs(s.Functions.Launcher)}), nil},
 		{"the tracker retries, stops and reports runs", s.Functions.Tracker,
 			slices.Concat(runTasks, []stmt{stop}, notify, runs, []stmt{ownLogs(s.Functions.Tracker)}), nil},
-		{"the reconciler retries, stops and reports runs", s.Functions.Reconciler,
-			slices.Concat(runTasks, []stmt{stop}, notify, runs, []stmt{ownLogs(s.Functions.Reconciler)}), nil},
+		{"the reconciler retries, stops and reports runs, and switches the schedules of paused jobs", s.Functions.Reconciler,
+			slices.Concat(runTasks, []stmt{stop}, notify, runs, switchSchedules, []stmt{ownLogs(s.Functions.Reconciler)}), nil},
 		{"the api reads runs and logs, stops and reports runs, and starts nothing", s.Functions.API,
 			slices.Concat([]stmt{stop, readLogs}, notify, runs, []stmt{ownLogs(s.Functions.API)}),
 			[]string{"ecs:RunTask", "iam:PassRole", "ecs:TagResource", "s3:PutObject"}},
@@ -308,6 +318,7 @@ func TestTheGrantsCoverEveryCallOfTheAdapters(t *testing.T) {
 		{"the notifier's task tokens (internal/aws/notify)", reflect.TypeFor[notify.StatesAPI](), "states",
 			[]*construct.Function{fns.Launcher, fns.Tracker, fns.Reconciler, fns.API}},
 		{"the log reader (internal/aws/logs)", reflect.TypeFor[logs.API](), "logs", []*construct.Function{fns.API}},
+		{"the schedule switch (internal/aws/schedules)", reflect.TypeFor[schedules.API](), "scheduler", []*construct.Function{fns.Reconciler}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -146,8 +146,8 @@ const notes = `## How each figure is measured
 - **calls per run and cost**: the billable AWS API calls one successful run makes beyond RunTask (a direct invoke,
   then the task's STOPPED event, the one task event the deployed rule delivers), counted through the core's ports
   with the adapters' calls per port operation. ` + "`integration`" + `'s
-  TestLambdaASuccessfulRunMakesFourBillableCallsBeyondRunTask counts the same run at the fakes through the real
-  function binaries and fails if it is not 4. ECS's ListTasks and DescribeTasks, which ` + "`--aws`" + ` uses to show a
+  TestLambdaASuccessfulRunMakesFiveBillableCallsBeyondRunTask counts the same run at the fakes through the real
+  function binaries and fails if it is not 5. ECS's ListTasks and DescribeTasks, which ` + "`--aws`" + ` uses to show a
   started run, are not billed. The two Lambda invocations that carry the calls are priced in the cost row, with
   public us-east-1 prices, beside a Step Functions standard workflow using ` + "`ecs:runTask.sync`" + ` (AWS Copilot's jobs).
 - **lambda binaries**: ` + "`make build`" + ` sizes (arm64, stripped); cold start is the time from starting each real

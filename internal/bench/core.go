@@ -123,10 +123,21 @@ type countingNotifier struct{ c *counting }
 
 func (n countingNotifier) Notify(context.Context, run.Run) error { n.c.add("notify"); return nil }
 
+// countingPauses counts the reads of a job's pause state: the launcher
+// makes one for a lone run (host.PauseCacheTTL spares the next ones).
+type countingPauses struct{ c *counting }
+
+func (p countingPauses) GetPause(context.Context, string) (dispatch.Pause, bool, error) {
+	p.c.add("pauses.Get")
+	return dispatch.Pause{}, false, nil
+}
+
+func (p countingPauses) SetPause(context.Context, dispatch.Pause) error { return nil }
+
 // Calls counts the operations one successful run costs the core's ports —
 // a direct invoke, then the task's STOPPED event (the only task event the
 // deployed rule delivers) — and prices them as the AWS adapters make them.
-// integration's TestLambdaASuccessfulRunMakesFourBillableCallsBeyondRunTask
+// integration's TestLambdaASuccessfulRunMakesFiveBillableCallsBeyondRunTask
 // counts the same run at the fakes, through the real function binaries.
 func Calls(ctx context.Context) ([]Row, error) {
 	cat, err := oneJob("work")
@@ -137,7 +148,7 @@ func Calls(ctx context.Context) ([]Row, error) {
 	runner := fake.NewRunner()
 	svc := dispatch.New(dispatch.Deps{Jobs: cat, Store: countingStore{fake.NewStore(), c}, Runner: runner,
 		Notifier: countingNotifier{c}, Now: time.Now, NewID: func() (string, error) { return "r-0000000000000001", nil },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pauses: countingPauses{c}})
 	l, err := svc.Launch(ctx, dispatch.Request{Job: "work", Trigger: run.Trigger{Kind: run.TriggerInvoke}})
 	if err != nil {
 		return nil, err
@@ -152,7 +163,7 @@ func Calls(ctx context.Context) ([]Row, error) {
 	// every run the core makes) with one conditional write; every other
 	// store operation is one request.
 	writes := c.counts["store.Create"] + c.counts["store.Update"]
-	reads := c.counts["store.Get"] + c.counts["store.List"]
+	reads := c.counts["store.Get"] + c.counts["store.List"] + c.counts["pauses.Get"]
 	events := c.counts["notify"]
 	invocations := 2 // the launcher, the tracker for the task's end
 	calls := writes + reads + events

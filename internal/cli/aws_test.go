@@ -83,7 +83,7 @@ func newDeployment(t *testing.T) (*fakeEngine, *lambdas) {
 	l := &lambdas{
 		launcher: handler.NewLauncher(handler.LauncherOptions{Service: e.svc, Runs: e.store, Jobs: catalogOf(t, e), Now: func() time.Time { return now }}),
 		api: handler.NewAPI(handler.APIOptions{Service: e.svc, Runs: e.store, Logs: cloudwatch{lines: []string{"hello from Fargate", "exiting with 3"}},
-			JobFiles: deployedFiles}),
+			JobFiles: deployedFiles, Jobs: catalogOf(t, e).(listed), Pauses: e.svc}),
 	}
 	return e, l
 }
@@ -288,5 +288,33 @@ func TestFollowingADeploymentsLogsAsksAsOftenAsWaiting(t *testing.T) {
 	}
 	if p := pace(localBackend{}); p.next() != pollEvery || p.next() != pollEvery {
 		t.Errorf("a local engine is asked every %s", pollEvery)
+	}
+}
+
+func TestPausingAJobOfADeploymentRecordsItsRunsAsNotStartedUntilResumed(t *testing.T) {
+	e, l := newDeployment(t)
+	got := longshoreAWS(t, l, "pause", "hello", "--reason", "warehouse migration")
+	if got.code != 0 || !strings.Contains(got.stdout, "hello: paused since") || !strings.Contains(got.stdout, "(warehouse migration)") {
+		t.Fatalf("pause --aws: %s", got)
+	}
+	jobs := longshoreAWS(t, l, "jobs", "hello")
+	if jobs.code != 0 || !strings.Contains(jobs.stdout, "paused since") {
+		t.Errorf("jobs hello --aws after a pause: %s", jobs)
+	}
+	waited := longshoreAWS(t, l, "run", "hello", "--wait")
+	if waited.code != 1 || !strings.Contains(waited.stdout+waited.stderr, "did not start: job paused (warehouse migration)") {
+		t.Errorf("run --wait --aws of a paused job: %s; want exit 1 saying why", waited)
+	}
+	if e.runner.Count() != 0 {
+		t.Errorf("%d tasks started for a paused job", e.runner.Count())
+	}
+	if got := longshoreAWS(t, l, "resume", "hello"); got.code != 0 || got.stdout != "hello: active\n" {
+		t.Errorf("resume --aws: %s", got)
+	}
+	if got := longshoreAWS(t, l, "run", "hello"); got.code != 0 || e.runner.Count() != 1 {
+		t.Errorf("run --aws after the resume: %s, %d tasks", got, e.runner.Count())
+	}
+	if got := longshoreAWS(t, l, "pause", "nope"); got.code != 2 || !strings.Contains(got.stderr, `unknown job "nope"`) {
+		t.Errorf("pause --aws of an unknown job: %s", got)
 	}
 }

@@ -113,6 +113,16 @@ func (b awsBackend) Stop(ctx context.Context, id string) (api.Run, error) {
 	return out, statusOf(err)
 }
 
+func (b awsBackend) Pause(ctx context.Context, jobName, reason string) (api.PauseResponse, error) {
+	out, err := b.c.Pause(ctx, jobName, reason)
+	return out, statusOf(err)
+}
+
+func (b awsBackend) Resume(ctx context.Context, jobName string) (api.PauseResponse, error) {
+	out, err := b.c.Resume(ctx, jobName)
+	return out, statusOf(err)
+}
+
 func (b awsBackend) Logs(ctx context.Context, id string, cur logCursor, out, _ io.Writer) (logCursor, bool, error) {
 	for {
 		page, err := b.c.Logs(ctx, id, cur.token)

@@ -130,6 +130,7 @@ func (a *App) serveAWSDashboard(cmd *cobra.Command, addr string, asJSON bool) er
 	srv := &http.Server{
 		Handler: remoteapi.New(remoteapi.Options{
 			Deployment: dep.c,
+			Pauser:     dep.c,
 			Jobs:       remoteapi.CatalogJobs(cat, prefix),
 			UI:         dashboard.Handler(),
 			Now:        a.Now,

@@ -37,6 +37,9 @@ func (a *App) jobs(cmd *cobra.Command) ([]api.Job, error) {
 		if name, err := remoteapi.WithLastRuns(cmd.Context(), dep.c, jobs); err != nil {
 			return nil, apiError(fmt.Errorf("list the runs of job %s: %w", name, err))
 		}
+		if err := remoteapi.WithPauses(cmd.Context(), dep.c, jobs); err != nil {
+			return nil, apiError(fmt.Errorf("read which jobs of the deployment are paused: %w", err))
+		}
 		return jobs, nil
 	}
 	c, err := a.client(cmd)

@@ -23,7 +23,7 @@ func (a *App) pauser(cmd *cobra.Command) (pauser, error) {
 	}
 	p, ok := b.(pauser)
 	if !ok {
-		return nil, &exitError{code: ExitFailure, err: fmt.Errorf("pause and resume are not available with --aws yet: only a local engine keeps a pause state")}
+		return nil, &exitError{code: ExitFailure, err: fmt.Errorf("this backend does not pause jobs")}
 	}
 	return p, nil
 }

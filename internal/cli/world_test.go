@@ -63,7 +63,8 @@ func newEngine(t *testing.T, withUI bool) *fakeEngine {
 	prices, _ := cost.For("us-east-1")
 	e.svc = dispatch.New(dispatch.Deps{Jobs: specs, Store: e.store, Runner: e.runner, Notifier: &fake.Notifier{},
 		Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Prices: prices, CostBasis: cost.BasisEstimate,
-		NewID: func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil }})
+		Pauses: &dispatch.MemoryPauses{},
+		NewID:  func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil }})
 	o := api.Options{Launcher: e.svc, Runs: e.store, Logs: noLogs{}, Poll: time.Millisecond, Now: clock.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Jobs: func() []api.Job {

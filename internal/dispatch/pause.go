@@ -196,3 +196,29 @@ func (c *CachedPauses) SetPause(ctx context.Context, p Pause) error {
 	c.mu.Unlock()
 	return c.Store.SetPause(ctx, p)
 }
+
+// MemoryPauses keep pause states in memory, for a host that is one process
+// and keeps nothing across restarts (tests, the fakes).
+type MemoryPauses struct {
+	mu sync.Mutex
+	m  map[string]Pause
+}
+
+// GetPause implements PauseStore.
+func (m *MemoryPauses) GetPause(_ context.Context, jobName string) (Pause, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.m[jobName]
+	return p, ok, nil
+}
+
+// SetPause implements PauseStore.
+func (m *MemoryPauses) SetPause(_ context.Context, p Pause) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]Pause{}
+	}
+	m.m[p.Job] = p
+	return nil
+}

@@ -108,12 +108,13 @@ func holdersOf(item map[string]types.AttributeValue) []string {
 	return slices.Sorted(slices.Values(set.Value))
 }
 
-// GetPause implements dispatch.PauseStore.
+// GetPause implements dispatch.PauseStore. The read is eventually
+// consistent (half the cost of a consistent one): a pause is read for every
+// trigger, and may take a moment to be seen anyway (dispatch.CachedPauses).
 func (s *Store) GetPause(ctx context.Context, jobName string) (dispatch.Pause, bool, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.o.Table),
-		Key:            map[string]types.AttributeValue{attrID: str(pausePrefix + jobName)},
-		ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.o.Table),
+		Key:       map[string]types.AttributeValue{attrID: str(pausePrefix + jobName)},
 	})
 	if err != nil {
 		return dispatch.Pause{}, false, fmt.Errorf("read pause of %s: %w", jobName, err)

@@ -25,6 +25,11 @@ const (
 	OpLogs = "logs"
 	// OpCatalog answers the catalog the deployment runs (CatalogPage).
 	OpCatalog = "catalog"
+	// OpPause and OpResume pause and resume a job (api.PauseResponse);
+	// OpPauses answers every job's pause state (PausesPage).
+	OpPause  = "pause"
+	OpResume = "resume"
+	OpPauses = "pauses"
 )
 
 // APIRequest is the payload of the api function, which the CLI's AWS
@@ -35,6 +40,9 @@ const (
 //	{"op": "stop", "id": "r-..."}                                -> api.Run
 //	{"op": "logs", "id": "r-...", "token": T, "limit": N}        -> LogsPage
 //	{"op": "catalog"}                                            -> CatalogPage
+//	{"op": "pause", "job": J, "reason": R}                       -> api.PauseResponse
+//	{"op": "resume", "job": J}                                   -> api.PauseResponse
+//	{"op": "pauses"}                                             -> PausesPage
 //
 // Errors come back as Lambda function errors whose errorType is
 // RequestError (a request that can never succeed), NotFound or
@@ -48,6 +56,8 @@ type APIRequest struct {
 	Cursor string       `json:"cursor,omitempty"`
 	// Token continues the log stream from an earlier LogsPage.Next.
 	Token string `json:"token,omitempty"`
+	// Reason says why a job is paused (op pause).
+	Reason string `json:"reason,omitempty"`
 }
 
 // LogsPage is a page of a run's container output, and where it is.
@@ -116,6 +126,10 @@ type APIOptions struct {
 	Log    *slog.Logger
 	// JobFiles are the deployed catalog's files (host.Host.JobFiles).
 	JobFiles map[string]string
+	// Jobs and Pauses pause and resume jobs; without them, pause and
+	// resume are refused.
+	Jobs   JobLister
+	Pauses PauseService
 }
 
 // API is the api function's handler.
@@ -160,8 +174,13 @@ func (a *API) Serve(ctx context.Context, req APIRequest) (any, error) {
 			files = map[string]string{}
 		}
 		out = CatalogPage{Files: files}
+	case OpPause, OpResume:
+		out, err = a.setPause(ctx, req)
+	case OpPauses:
+		out, err = a.pauses(ctx)
 	default:
-		err = badRequest(fmt.Sprintf("op %q is unknown: use %s, %s, %s, %s or %s", req.Op, OpGet, OpList, OpStop, OpLogs, OpCatalog))
+		err = badRequest(fmt.Sprintf("op %q is unknown: use %s, %s, %s, %s, %s, %s, %s or %s", req.Op,
+			OpGet, OpList, OpStop, OpLogs, OpCatalog, OpPause, OpResume, OpPauses))
 	}
 	if err != nil {
 		return nil, invokeError(err)

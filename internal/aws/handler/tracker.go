@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -95,9 +96,23 @@ const DefaultQuiet = 10 * time.Minute
 
 // Reconciler is the reconciler function's handler.
 type Reconciler struct {
-	svc   ReconcileService
-	quiet time.Duration
-	log   *slog.Logger
+	svc       ReconcileService
+	quiet     time.Duration
+	log       *slog.Logger
+	schedules ScheduleSync
+}
+
+// ScheduleSync keeps the jobs' schedules enabled or disabled as their pause
+// states say (schedules.Sync), and returns how many it changed.
+type ScheduleSync interface {
+	Run(ctx context.Context) (int, error)
+}
+
+// WithSchedules has every sweep also bring the jobs' schedules in line with
+// their pause states.
+func (r *Reconciler) WithSchedules(s ScheduleSync) *Reconciler {
+	r.schedules = s
+	return r
 }
 
 // NewReconciler returns the reconciler's handler; quiet is DefaultQuiet when zero.
@@ -115,6 +130,9 @@ type ReconcileResult struct {
 	Repaired int `json:"repaired"`
 	Lost     int `json:"lost"`
 	Settled  int `json:"settled"`
+	// SchedulesSwitched counts the schedules enabled or disabled because
+	// their job was resumed or paused.
+	SchedulesSwitched int `json:"schedulesSwitched"`
 }
 
 // Handle sweeps: timed-out tasks are stopped, quiet runs are described and
@@ -125,7 +143,13 @@ type ReconcileResult struct {
 func (r *Reconciler) Handle(ctx context.Context, _ json.RawMessage) (ReconcileResult, error) {
 	got, err := r.svc.Reconcile(ctx, dispatch.ReconcileOptions{Quiet: r.quiet})
 	res := ReconcileResult{Started: got.Started, TimedOut: got.TimedOut, Repaired: got.Repaired, Lost: got.Lost, Settled: got.Settled}
-	r.log.Info("reconciled", "started", got.Started, "timedOut", got.TimedOut, "repaired", got.Repaired, "lost", got.Lost, "settled", got.Settled)
+	if r.schedules != nil {
+		n, serr := r.schedules.Run(ctx)
+		res.SchedulesSwitched = n
+		err = errors.Join(err, serr)
+	}
+	r.log.Info("reconciled", "started", got.Started, "timedOut", got.TimedOut, "repaired", got.Repaired, "lost", got.Lost, "settled", got.Settled,
+		"schedulesSwitched", res.SchedulesSwitched)
 	if err != nil {
 		return res, invokeError(fmt.Errorf("reconcile: %w", err))
 	}

@@ -63,6 +63,7 @@ type world struct {
 	reconciler *handler.Reconciler
 	api        *handler.API
 	logs       *fakeLogs
+	pauses     *dispatch.MemoryPauses
 }
 
 func newWorld(t testing.TB) *world {
@@ -78,12 +79,13 @@ func newWorldAt(t testing.TB, start time.Time) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, jobs: cat, store: fake.NewStore(), runner: fake.NewRunner(), notes: &fake.Notifier{},
-		clock: fake.NewClock(start), logs: &fakeLogs{}}
+		clock: fake.NewClock(start), logs: &fakeLogs{}, pauses: &dispatch.MemoryPauses{}}
 	var mu sync.Mutex
 	n := 0
 	w.svc = dispatch.New(dispatch.Deps{
 		Jobs: cat, Store: w.store, Runner: w.runner, Notifier: w.notes, Now: w.clock.Now, Log: quiet,
-		NewID: func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil },
+		NewID:  func() (string, error) { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("r-%016x", n), nil },
+		Pauses: w.pauses,
 	})
 	w.launches = &countingLauncher{svc: w.svc, fail: map[string]error{}}
 	w.launcher = handler.NewLauncher(handler.LauncherOptions{
@@ -94,7 +96,8 @@ func newWorldAt(t testing.TB, start time.Time) *world {
 	})
 	w.tracker = handler.NewTracker(handler.TrackerOptions{Service: w.svc, Cluster: cluster, Log: quiet})
 	w.reconciler = handler.NewReconciler(w.svc, 0, quiet)
-	w.api = handler.NewAPI(handler.APIOptions{Service: w.svc, Runs: w.store, Logs: w.logs, Prefix: "longshore", Log: quiet})
+	w.api = handler.NewAPI(handler.APIOptions{Service: w.svc, Runs: w.store, Logs: w.logs, Prefix: "longshore", Log: quiet,
+		Jobs: cat, Pauses: w.svc})
 	return w
 }
 

@@ -66,6 +66,7 @@ const (
 	ServiceS3          = "S3"
 	// ServiceCloudWatchLogs is CloudWatch Logs' id in AWS_ENDPOINT_URL_<id>.
 	ServiceCloudWatchLogs = "CLOUDWATCH_LOGS"
+	ServiceScheduler      = "SCHEDULER"
 )
 
 // Host is the AWS side of one function.

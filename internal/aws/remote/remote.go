@@ -142,3 +142,25 @@ func (c *Client) Catalog(ctx context.Context) (*job.Catalog, error) {
 	}
 	return cat, nil
 }
+
+// Pause pauses a job: its triggers are recorded as runs that did not start
+// and its schedules are disabled within a minute.
+func (c *Client) Pause(ctx context.Context, jobName, reason string) (api.PauseResponse, error) {
+	var out api.PauseResponse
+	err := c.invoke(ctx, "api", handler.APIRequest{Op: handler.OpPause, Job: jobName, Reason: reason}, &out)
+	return out, err
+}
+
+// Resume resumes a paused job.
+func (c *Client) Resume(ctx context.Context, jobName string) (api.PauseResponse, error) {
+	var out api.PauseResponse
+	err := c.invoke(ctx, "api", handler.APIRequest{Op: handler.OpResume, Job: jobName}, &out)
+	return out, err
+}
+
+// Pauses reads every job's pause state.
+func (c *Client) Pauses(ctx context.Context) ([]api.PauseResponse, error) {
+	var out handler.PausesPage
+	err := c.invoke(ctx, "api", handler.APIRequest{Op: handler.OpPauses}, &out)
+	return out.Jobs, err
+}

@@ -44,6 +44,8 @@ var _ Deployment = (*remote.Client)(nil)
 // Options configure the handler.
 type Options struct {
 	Deployment Deployment
+	// Pauser, when set, pauses and resumes jobs and tells which are paused.
+	Pauser Pauser
 	// Jobs lists the catalog as of now (CatalogJobs); the handler adds each
 	// job's newest run from the deployment.
 	Jobs func(now time.Time) []api.Job
@@ -74,7 +76,8 @@ type server struct {
 //	GET  /v1/runs/{id}                             one run
 //	GET  /v1/runs/{id}/logs?offset=N | ?tail=N     the run's output (stdout: the whole log stream)
 //	POST /v1/runs/{id}/stop                        stop a run
-//	GET  /v1/jobs                                  Options.Jobs, each with its newest run
+//	GET  /v1/jobs                                  Options.Jobs, each with its newest run and pause state
+//	POST /v1/jobs/{name}/pause, /resume            pause or resume a job (Options.Pauser)
 //	GET  /healthz                                  liveness (asks the deployment nothing)
 //	GET  /...                                      Options.UI, when set
 //
@@ -102,10 +105,14 @@ func New(o Options) http.Handler {
 	if s.o.LogPages <= 0 {
 		s.o.LogPages = 32
 	}
-	protected := api.Serve(api.Routes{
+	rt := api.Routes{
 		List: s.list, Start: s.start, Get: s.get, Logs: s.readLogs, Stop: s.stop, Jobs: s.jobs, UI: o.UI,
 		Instead: "use the dashboard served here, or the CLI",
-	})
+	}
+	if o.Pauser != nil {
+		rt.Pause, rt.Resume = s.pause, s.resume
+	}
+	protected := api.Serve(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
 			api.WriteError(w, http.StatusForbidden, fmt.Sprintf("host %q is refused: this dashboard answers on this machine's loopback address only (http://127.0.0.1:PORT/)", r.Host))
@@ -246,6 +253,12 @@ func (s *server) jobs(w http.ResponseWriter, r *http.Request) {
 	if name, err := WithLastRuns(r.Context(), s.o.Deployment, jobs); err != nil {
 		s.fail(w, "list the runs of job "+name, err)
 		return
+	}
+	if s.o.Pauser != nil {
+		if err := WithPauses(r.Context(), s.o.Pauser, jobs); err != nil {
+			s.fail(w, "read which jobs are paused", err)
+			return
+		}
 	}
 	api.WriteJSON(w, http.StatusOK, map[string][]api.Job{"jobs": jobs})
 }
