@@ -94,6 +94,15 @@ export function start(req) {
   return json('POST', '/v1/runs', req);
 }
 
+// pause pauses a job: {job, paused, pausedReason, pausedSince}.
+export function pause(job, reason) {
+  return json('POST', '/v1/jobs/' + encodeURIComponent(job) + '/pause', reason ? {reason} : {});
+}
+
+export function resume(job) {
+  return json('POST', '/v1/jobs/' + encodeURIComponent(job) + '/resume');
+}
+
 export function stop(id) {
   return json('POST', '/v1/runs/' + encodeURIComponent(id) + '/stop');
 }

@@ -54,6 +54,7 @@ const ICONS = {
   clock: 'M8 4.5V8l2.5 1.5M14 8A6 6 0 1 1 2 8a6 6 0 0 1 12 0z',
   minus: 'M4 8h8',
   bolt: 'M9 1.5L3.5 9H8l-1 5.5L12.5 7H8z',
+  pause: 'M5 3.5v9M11 3.5v9',
 };
 
 export function icon(name, filled) {

@@ -1,9 +1,9 @@
-// Pieces every page uses: navigation, polling, status pills, toasts and the
-// dialog that starts a run.
+// Pieces every page uses: navigation, polling, status pills, toasts, the
+// dialog that starts a run and the one that pauses a job.
 
 import {h, icon} from './dom.js';
 import * as api from './api.js';
-import {parseEnv, statusLabel, tone} from './format.js';
+import {parseEnv, relative, statusLabel, tone} from './format.js';
 
 let router = () => {};
 
@@ -105,6 +105,63 @@ export async function startRun(req) {
 
 // askRun opens the dialog that starts a run of job, with optional
 // environment variables.
+// pauseButton is a job's Pause or Resume button, as the job is now; done
+// is called with the job as it is after a pause or a resume.
+export function pauseButton(job, onChange) {
+  const done = (st) => onChange({...job, paused: !!st.paused, pausedReason: st.pausedReason || '', pausedSince: st.pausedSince || null});
+  if (job.paused) {
+    return button('Resume', {iconName: 'play', small: true, 'data-action': 'resume', 'data-job': job.name,
+      title: `Resume ${job.name}: its triggers start runs again`, onclick: async (ev) => {
+        const btn = ev.currentTarget;
+        btn.disabled = true;
+        try {
+          done(await api.resume(job.name));
+          toast(`Resumed ${job.name}`);
+        } catch (err) {
+          toast(`Could not resume ${job.name}: ${err.message}`, {bad: true});
+          btn.disabled = false;
+        }
+      }});
+  }
+  return button('Pause', {iconName: 'pause', small: true, 'data-action': 'pause', 'data-job': job.name,
+    title: `Pause ${job.name}: its schedules stop firing and its other triggers are recorded, not run`, onclick: () => askPause(job.name, done)});
+}
+
+// pausedNote says since when and why a job is paused, or nothing.
+export function pausedNote(job, now) {
+  if (!job.paused) return null;
+  let words = 'Paused';
+  if (job.pausedSince) words += ' ' + relative(job.pausedSince, now);
+  if (job.pausedReason) words += ': ' + job.pausedReason;
+  return h('span', {class: 'paused-note tone-warn', 'data-paused': job.name}, words);
+}
+
+function askPause(job, done) {
+  const dlg = document.getElementById('pause-dialog');
+  const form = dlg.querySelector('form');
+  const reason = dlg.querySelector('#pause-reason');
+  dlg.querySelector('#pause-dialog-title').textContent = `Pause ${job}`;
+  dlg.dataset.job = job;
+  reason.value = '';
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const submit = dlg.querySelector('[data-dialog-submit]');
+    submit.disabled = true;
+    try {
+      done(await api.pause(job, reason.value.trim()));
+      toast(`Paused ${job}`);
+      dlg.close();
+    } catch (err) {
+      toast(`Could not pause ${job}: ${err.message}`, {bad: true});
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  dlg.querySelector('[data-dialog-cancel]').onclick = () => dlg.close();
+  dlg.showModal();
+  reason.focus();
+}
+
 export function askRun(job) {
   const dlg = document.getElementById('run-dialog');
   const form = dlg.querySelector('form');

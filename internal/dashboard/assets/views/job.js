@@ -3,7 +3,7 @@
 
 import {h, replace} from '../lib/dom.js';
 import * as api from '../lib/api.js';
-import {askRun, button, poll} from '../lib/ui.js';
+import {askRun, button, pausedNote, pauseButton, poll} from '../lib/ui.js';
 import {durationChart, legend} from '../lib/chart.js';
 import {formatDuration, isTerminal, relative, runDuration, triggerWord} from '../lib/format.js';
 import {fireTimes, runsTable, splitSchedule} from './common.js';
@@ -14,6 +14,12 @@ const TABLE_RUNS = 15;
 export function jobPage(el, name) {
   document.title = `${name} · Longshore`;
   const desc = h('div', {class: 'sub'}, '');
+  const paused = h('div', {});
+  const pauseSlot = h('span', {});
+  const showPause = (job, now) => {
+    replace(paused, pausedNote(job, now));
+    replace(pauseSlot, pauseButton(job, (next) => showPause(next, new Date())));
+  };
   const chartBox = h('div', {class: 'card-body', 'data-chart': name});
   const legendBox = h('div', {});
   const stats = h('div', {class: 'stats'});
@@ -23,9 +29,10 @@ export function jobPage(el, name) {
   replace(el,
     h('div', {class: 'crumbs'}, h('a', {href: '/'}, 'Jobs'), ' / '),
     h('div', {class: 'page-head'},
-      h('div', {}, h('h1', {}, name), desc),
+      h('div', {}, h('h1', {}, name), desc, paused),
       h('div', {class: 'actions'},
         h('a', {class: 'btn', href: '/runs?job=' + encodeURIComponent(name)}, 'All runs of this job'),
+        pauseSlot,
         button('Run', {kind: 'primary', iconName: 'play', 'data-action': 'run', 'data-job': name, onclick: () => askRun(name)}))),
     h('section', {class: 'card'},
       h('div', {class: 'card-head'}, h('h2', {}, 'Durations and outcomes'), h('div', {class: 'aside'}, `last ${CHART_RUNS} runs, oldest on the left`)),
@@ -45,6 +52,7 @@ export function jobPage(el, name) {
     }
     const now = new Date();
     desc.textContent = job.description || '';
+    showPause(job, now);
     const runs = list.runs;
     const width = Math.max(480, chartBox.clientWidth - 36);
     replace(chartBox, durationChart(runs, {width, height: 200, now, label: name}));

@@ -4,7 +4,7 @@
 
 import {h, replace} from '../lib/dom.js';
 import * as api from '../lib/api.js';
-import {askRun, button, pill, poll} from '../lib/ui.js';
+import {askRun, button, pausedNote, pauseButton, pill, poll} from '../lib/ui.js';
 import {durationChart} from '../lib/chart.js';
 import {costLabel, formatCost, formatDuration, isTerminal, localZone, relative, runDuration, stamp} from '../lib/format.js';
 import {fireTimes, onWhat, soonest, triggerChip} from './common.js';
@@ -54,19 +54,29 @@ function makeRow(job) {
   const next = h('div', {class: 'next'});
   const spark = h('div', {class: 'spark-cell'});
   const last = h('div', {class: 'last'});
+  const paused = h('div', {});
+  const pauseSlot = h('span', {});
   const name = encodeURIComponent(job.name);
   const el = h('div', {class: 'job-row', 'data-job': job.name},
     h('div', {},
       h('a', {class: 'job-name', href: '/jobs/' + name}, job.name),
       h('div', {class: 'job-desc'}, job.description || h('span', {class: 'faint'}, 'No description')),
-      h('div', {class: 'chips'}, (job.triggers || []).map(triggerChip))),
+      h('div', {class: 'chips'}, (job.triggers || []).map(triggerChip)),
+      paused),
     next, spark, last,
     h('div', {class: 'row-actions'}, button('Run', {iconName: 'play', small: true, 'data-action': 'run', 'data-job': job.name,
-      title: `Start a one-off run of ${job.name}`, onclick: () => askRun(job.name)})));
-  return {el, next, spark, last};
+      title: `Start a one-off run of ${job.name}`, onclick: () => askRun(job.name)}), pauseSlot));
+  return {el, next, spark, last, paused, pauseSlot};
+}
+
+// showPause shows whether a job is paused, and the button that changes it.
+function showPause(row, job, now) {
+  replace(row.paused, pausedNote(job, now));
+  replace(row.pauseSlot, pauseButton(job, (next) => showPause(row, next, new Date())));
 }
 
 function updateRow(row, job, runs, now) {
+  showPause(row, job, now);
   const s = soonest(job);
   if (s) replace(row.next, fireTimes(s.nextFire, s.timezone, now));
   else replace(row.next, h('div', {class: 'muted'}, onWhat(job)));
