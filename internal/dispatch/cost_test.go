@@ -73,6 +73,15 @@ func TestAFinishedRunRecordsItsCost(t *testing.T) {
 			if r.CostBasis != tt.wantBasis {
 				t.Errorf("CostBasis = %q, want %q", r.CostBasis, tt.wantBasis)
 			}
+			// The result published (the event on AWS, the event log and
+			// notifications locally) carries the cost stored.
+			reports := w.notes.Reports()
+			if len(reports) != 1 {
+				t.Fatalf("%d reports, want 1", len(reports))
+			}
+			if rep := reports[0]; (rep.CostUSD == nil) != (r.CostUSD == nil) || (rep.CostUSD != nil && *rep.CostUSD != *r.CostUSD) || rep.CostBasis != r.CostBasis {
+				t.Errorf("the result reported cost %v %q; the run stored %v %q", rep.CostUSD, rep.CostBasis, r.CostUSD, r.CostBasis)
+			}
 		})
 	}
 }

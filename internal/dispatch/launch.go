@@ -707,7 +707,9 @@ func (s *Service) due(ctx context.Context, q Query) ([]run.Run, error) {
 		}
 		q.Cursor = next
 	}
-	slices.Reverse(out) // the store lists newest first
+	// In the order the triggers arrived (the store lists newest first, and
+	// may order runs created in the same instant otherwise).
+	slices.SortStableFunc(out, run.ArrivalOrder)
 	return out, nil
 }
 

@@ -114,6 +114,9 @@ func (s *Service) settleAhead(ctx context.Context, r *run.Run) settled {
 	if !r.Status.Terminal() || r.Notified || r.NextRunID != "" {
 		return settled{}
 	}
+	// Priced now, not by the write, so that the result reported carries
+	// the cost the write stores.
+	s.price(r)
 	if spec, err := s.spec(r.Job); err == nil {
 		if d := run.Retry(spec.Retries, spec.Capacity, *r, s.d.Now()); d.Retry {
 			next, err := s.createAttempt(ctx, *r, d)
