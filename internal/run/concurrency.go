@@ -59,7 +59,11 @@ func Full(p job.Concurrency, holders []string) (skip bool, reason string) {
 // DeploymentFull is the reason of a run waiting because the deployment
 // already runs its maximum of tasks.
 func DeploymentFull(maxRunning int) string {
-	return fmt.Sprintf("%s%d runs are active in this deployment, its maxRunning; starts when one ends", WaitingPrefix, maxRunning)
+	active := fmt.Sprintf("%d runs are", maxRunning)
+	if maxRunning == 1 {
+		active = "1 run is"
+	}
+	return fmt.Sprintf("%s%s active in this deployment, its maxRunning; starts when one ends", WaitingPrefix, active)
 }
 
 // WaitingPrefix starts the reason of a queued run waiting for a slot; the

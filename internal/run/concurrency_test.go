@@ -67,3 +67,21 @@ func TestAFullJobSkipsOrQueuesAndSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+func TestARunPastTheDeploymentsMaxRunningSaysHowManyRunsAreActive(t *testing.T) {
+	tests := []struct {
+		name string
+		max  int
+		want string
+	}{
+		{"one run", 1, "waiting: 1 run is active in this deployment, its maxRunning; starts when one ends"},
+		{"many runs", 50, "waiting: 50 runs are active in this deployment, its maxRunning; starts when one ends"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DeploymentFull(tt.max); got != tt.want {
+				t.Errorf("DeploymentFull(%d) = %q, want %q", tt.max, got, tt.want)
+			}
+		})
+	}
+}
