@@ -44,8 +44,9 @@ and the scheduled minute), so a time that did fire, or was backfilled
 before, makes no second run: backfilling twice creates nothing new. The
 summary says "N created, M already there". The runs are started by the
 engine (or the deployment's launcher) as any firing is, so the job's
-concurrency applies: under forbid, a time whose run would overlap another
-is recorded as skipped, exactly as a firing would be.
+concurrency applies: with concurrency {max: 2} the runs past the first two
+wait, queued, and start in order as runs end; under forbid, a time whose run
+would overlap another is recorded as skipped, exactly as a firing would be.
 
 --dry-run lists the times, in the schedule's timezone and in UTC, and
 creates nothing. A window holding more than %d times is refused, saying

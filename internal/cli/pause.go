@@ -41,9 +41,14 @@ cancelled: SQS messages are acknowledged, their body kept in the run.
 "longshore backfill" for the schedule times a pause skipped.
 
 A job file can say paused: true to deploy the job paused; a pause or
-resume here overrides it for as long as the file's paused stays as it was.`,
+resume here overrides it for as long as the file's paused stays as it was.
+
+With --aws, the deployment's functions see the pause within 10 seconds and
+the reconciler disables the job's EventBridge Scheduler schedules within a
+minute (disabled, not deleted: resume enables them as they were).`,
 		Example: `  longshore pause nightly-report --reason "warehouse migration"
-  longshore jobs nightly-report   # state: paused since ...`,
+  longshore jobs nightly-report   # state: paused since ...
+  longshore pause nightly-report --aws   # on a deployment: its schedules are disabled within a minute`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeJobArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
