@@ -55,7 +55,7 @@ const Patience = 60 * time.Second
 // Grace is the grace period the suite asks runners for.
 const Grace = 500 * time.Millisecond
 
-// Secrets resolves a job's secret references (as process.Secrets).
+// Secrets resolves a job's secret references (as task.Secrets).
 type Secrets interface {
 	Resolve(envName, ref string) (string, error)
 }
