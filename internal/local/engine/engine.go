@@ -33,6 +33,7 @@ import (
 	"github.com/longshore/longshore/internal/local/scheduler"
 	"github.com/longshore/longshore/internal/local/secret"
 	"github.com/longshore/longshore/internal/local/store"
+	"github.com/longshore/longshore/internal/local/task"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -145,10 +146,10 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Error("record task state", "run", ts.RunID, "err", err)
 		}
 	}
-	procs, err := process.New(process.Options{
+	procs, err := process.New(process.Options{Config: task.Config{
 		JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now, Observe: observe,
 		Records: st,
-	})
+	}})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/process"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 func spec(image job.Image, command ...string) *job.Spec {
@@ -78,7 +79,7 @@ func TestRunnersRouteByJobAndByRef(t *testing.T) {
 	jobs, data := t.TempDir(), t.TempDir()
 	runnertest.WriteJob(t, jobs)
 	rec := runnertest.NewRecorder()
-	procs, err := process.New(process.Options{JobsDir: jobs, DataDir: data, Observe: rec.Observe})
+	procs, err := process.New(process.Options{Config: task.Config{JobsDir: jobs, DataDir: data, Observe: rec.Observe}})
 	if err != nil {
 		t.Fatal(err)
 	}

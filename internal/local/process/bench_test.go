@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 // BenchmarkOutput measures the output path: 256 MiB written by a process,
@@ -14,7 +15,7 @@ import (
 func BenchmarkOutput(b *testing.B) {
 	const size = 256 << 20
 	f := &fixture{jobs: b.TempDir(), data: b.TempDir(), rec: runnertest.NewRecorder()}
-	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Observe: f.rec.Observe, MaxLogBytes: size})
+	r, err := New(Options{Config: task.Config{JobsDir: f.jobs, DataDir: f.data, Observe: f.rec.Observe, MaxLogBytes: size}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,29 +9,20 @@ import (
 	"testing"
 
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 func TestTheTaskRunnerContract(t *testing.T) {
 	runnertest.Run(t, func(t *testing.T, c runnertest.Config) runnertest.Subject {
 		r, err := New(Options{
-			JobsDir: c.JobsDir, DataDir: c.DataDir, Grace: c.Grace, MaxLogBytes: c.MaxLogBytes,
-			Secrets: c.Secrets, Observe: c.Observe, BaseEnv: []string{"PATH=" + os.Getenv("PATH")},
+			Config: task.Config{JobsDir: c.JobsDir, DataDir: c.DataDir, Grace: c.Grace, MaxLogBytes: c.MaxLogBytes,
+				Secrets: c.Secrets, Observe: c.Observe},
+			BaseEnv: []string{"PATH=" + os.Getenv("PATH")},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), patience)
-			defer cancel()
-			if err := r.Shutdown(ctx); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
-		})
-		return runnertest.Subject{
-			Runner:    r,
-			Shutdown:  r.Shutdown,
-			Leftovers: func(context.Context) ([]string, error) { return processesWith(c.Marker) },
-		}
+		return runnertest.NewSubject(t, r, func(context.Context) ([]string, error) { return processesWith(c.Marker) })
 	})
 }
 

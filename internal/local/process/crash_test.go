@@ -5,9 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 // Environment of the engine that TestMain plays in a child process.
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) {
 // engine starts one task whose child forks a grandchild, prints its ref,
 // and waits to be killed.
 func engine() int {
-	r, err := New(Options{JobsDir: os.Getenv(engineJobsVar), DataDir: os.Getenv(engineDataVar),
+	r, err := New(Options{Config: task.Config{JobsDir: os.Getenv(engineJobsVar), DataDir: os.Getenv(engineDataVar)},
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH")}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,36 +50,12 @@ func engine() int {
 func TestWhatACrashedEngineLeftIsKilledByTheNext(t *testing.T) {
 	f := newFixture(t)
 	ready := fifo(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), engineVar+"=1", engineJobsVar+"="+f.jobs, engineDataVar+"="+f.data, engineReadyVar+"="+ready)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("the engine printed no ref: %v", err)
-	}
-	ref := strings.TrimSpace(line)
+	ref, crash := runnertest.StartEngine(t, engineVar+"=1", engineJobsVar+"="+f.jobs, engineDataVar+"="+f.data, engineReadyVar+"="+ready)
 	grandchild := atoi(t, readFIFO(t, ready))
 
 	// The engine crashes: the kernel kills its child (Pdeathsig), not the
 	// grandchild, which lives on in the child's process group.
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	crash()
 	waitGone(t, pidOf(t, ref))
 	if !alive(grandchild) {
 		t.Fatal("the grandchild died with the engine; this test needs it alive")

@@ -15,6 +15,7 @@ import (
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/job"
+	"github.com/longshore/longshore/internal/local/task"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -32,11 +33,11 @@ var fixedNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 // process runner's own versions, and returns the stopped one.
 func ended(t *testing.T, rec *runnertest.Recorder, runID string) run.TaskState {
 	t.Helper()
-	if ts := rec.Next(t, runID); ts.Phase != run.PhaseRunning || ts.Version != versionRunning {
+	if ts := rec.Next(t, runID); ts.Phase != run.PhaseRunning || ts.Version != task.VersionRunning {
 		t.Fatalf("first observation = %s v%d, want running v1", ts.Phase, ts.Version)
 	}
 	ts := rec.Next(t, runID)
-	if ts.Phase != run.PhaseStopped || ts.Version != versionStopped {
+	if ts.Phase != run.PhaseStopped || ts.Version != task.VersionStopped {
 		t.Fatalf("second observation = %s v%d, want stopped v2", ts.Phase, ts.Version)
 	}
 	return ts
@@ -61,8 +62,8 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) runner(t *testing.T, change ...func(*Options)) *Runner {
 	t.Helper()
 	o := Options{
-		JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe,
-		Now:     func() time.Time { return fixedNow },
+		Config: task.Config{JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe,
+			Now: func() time.Time { return fixedNow }},
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH")},
 	}
 	for _, c := range change {
@@ -72,13 +73,7 @@ func (f *fixture) runner(t *testing.T, change ...func(*Options)) *Runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), patience)
-		defer cancel()
-		if err := r.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	runnertest.ShutdownAtEnd(t, r.Shutdown)
 	return r
 }
 
@@ -167,11 +162,11 @@ func waitGone(t *testing.T, pid int) {
 // pidOf reads the pid out of a task ref.
 func pidOf(t *testing.T, ref string) int {
 	t.Helper()
-	id, ok := parseRef(ref)
-	if !ok {
-		t.Fatalf("ref %q does not parse", ref)
+	if id, ok := parseRef(ref); ok {
+		return id.pid
 	}
-	return id.pid
+	t.Fatalf("ref %q does not parse", ref)
+	return 0
 }
 
 func atoi(t *testing.T, s string) int {
@@ -181,23 +176,6 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a number", s)
 	}
 	return n
-}
-
-// exitOf returns the app container's exit code of a stopped observation.
-func exitOf(ts run.TaskState) *int {
-	for _, c := range ts.Containers {
-		if c.Name == run.DefaultEssential {
-			return c.ExitCode
-		}
-	}
-	return nil
-}
-
-func showCode(c *int) string {
-	if c == nil {
-		return "none"
-	}
-	return strconv.Itoa(*c)
 }
 
 // readLog returns a log file of a run.

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 // Runs that do several hostile things at once: flood their output, fork,
@@ -26,13 +29,13 @@ func TestHostileRunsEndWithAllTheirProcessesAndCappedLogs(t *testing.T) {
 		{
 			name:   "a run that floods stdout and ignores SIGTERM is killed after the grace period",
 			script: `trap '' TERM; echo ready > "$READY"; while :; do head -c 1048576 /dev/zero; done`,
-			stop:   true, exit: 137, capped: []string{StdoutFile},
+			stop:   true, exit: 137, capped: []string{task.StdoutFile},
 		},
 		{
 			name: "children that ignore SIGTERM and flood both streams die when their parent exits",
 			script: `(trap '' TERM; exec yes out) & echo $! >> "$PIDS"; (trap '' TERM; exec yes err >&2) & echo $! >> "$PIDS"
 				sleep 0.2; echo ready > "$READY"; exit 3`,
-			exit: 3, capped: []string{StdoutFile, StderrFile},
+			exit: 3, capped: []string{task.StdoutFile, task.StderrFile},
 		},
 		{
 			name: "twenty children that ignore SIGTERM are all killed when the run is stopped",
@@ -57,8 +60,8 @@ func TestHostileRunsEndWithAllTheirProcessesAndCappedLogs(t *testing.T) {
 				}
 			}
 			ts := ended(t, f.rec, runID(i))
-			if got := exitOf(ts); got == nil || *got != tt.exit {
-				t.Errorf("exit code = %s, want %d", showCode(got), tt.exit)
+			if got := runnertest.ExitCode(ts); got == nil || *got != tt.exit {
+				t.Errorf("exit code = %s, want %d", runnertest.ShowCode(got), tt.exit)
 			}
 			waitGone(t, pidOf(t, ref))
 			if b, err := os.ReadFile(pids); err == nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
+	"github.com/longshore/longshore/internal/local/task"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -47,7 +49,7 @@ func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T
 	first := f.runner(t, withRecords)
 	ref := start(t, first, taskOf(1, shell("exit 3")))
 	ended(t, f.rec, runID(1))
-	for _, name := range []string{TaskFile, ExitFile} {
+	for _, name := range []string{task.TaskFile, task.ExitFile} {
 		if !recs.has(runID(1), name) {
 			t.Errorf("Records holds no %s", name)
 		}
@@ -58,7 +60,7 @@ func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T
 
 	again := f.runner(t, withRecords)
 	ts, err := again.Describe(context.Background(), ref)
-	if err != nil || ts.Phase != run.PhaseStopped || exitOf(ts) == nil || *exitOf(ts) != 3 {
+	if err != nil || ts.Phase != run.PhaseStopped || runnertest.ExitCode(ts) == nil || *runnertest.ExitCode(ts) != 3 {
 		t.Errorf("Describe after a restart = %+v, %v; want stopped with 3", ts, err)
 	}
 	if ref2 := start(t, again, taskOf(1, shell("exit 0"))); ref2 != ref {
@@ -88,7 +90,7 @@ func TestWithRecordsATaskRecordedInFilesIsStillFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHostRestarted(t, ts, ref)
-	if !recs.has(runID(1), ExitFile) {
+	if !recs.has(runID(1), task.ExitFile) {
 		t.Error("the end found was not recorded in Records")
 	}
 }
@@ -100,8 +102,8 @@ func TestALogFileIsCreatedByItsStreamsFirstByte(t *testing.T) {
 		want   map[string]string // log file -> content; absent: no file
 	}{
 		{"a task that prints nothing leaves no log file", `exit 0`, map[string]string{}},
-		{"a task that prints to stdout only has a stdout log", `echo hi`, map[string]string{StdoutFile: "hi\n"}},
-		{"a task that prints to both has both logs", `echo out; echo err >&2`, map[string]string{StdoutFile: "out\n", StderrFile: "err\n"}},
+		{"a task that prints to stdout only has a stdout log", `echo hi`, map[string]string{task.StdoutFile: "hi\n"}},
+		{"a task that prints to both has both logs", `echo out; echo err >&2`, map[string]string{task.StdoutFile: "out\n", task.StderrFile: "err\n"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +111,7 @@ func TestALogFileIsCreatedByItsStreamsFirstByte(t *testing.T) {
 			r := f.runner(t, func(o *Options) { o.Records = newMemRecords() })
 			start(t, r, taskOf(i, shell(tt.script)))
 			ended(t, f.rec, runID(i))
-			for _, name := range []string{StdoutFile, StderrFile} {
+			for _, name := range []string{task.StdoutFile, task.StderrFile} {
 				b, err := os.ReadFile(filepath.Join(f.data, "runs", runID(i), name))
 				want, ok := tt.want[name]
 				switch {

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/longshore/longshore/internal/dispatch"
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/secret"
+	"github.com/longshore/longshore/internal/local/task"
 	"github.com/longshore/longshore/internal/run"
 
 	"github.com/longshore/longshore/internal/local/jsonfile"
@@ -41,8 +43,8 @@ func TestExitCodes(t *testing.T) {
 			if ts.TaskRef != ref || ts.RunID != runID(i) {
 				t.Errorf("observed task %s of run %s, want %s of %s", ts.TaskRef, ts.RunID, ref, runID(i))
 			}
-			if got := exitOf(ts); got == nil || *got != tt.want {
-				t.Errorf("exit code = %s, want %d", showCode(got), tt.want)
+			if got := runnertest.ExitCode(ts); got == nil || *got != tt.want {
+				t.Errorf("exit code = %s, want %d", runnertest.ShowCode(got), tt.want)
 			}
 			if ts.StopCode != run.StopCodeEssentialExited || ts.StoppedReason != tt.reason {
 				t.Errorf("stop = %s %q, want %s %q", ts.StopCode, ts.StoppedReason, run.StopCodeEssentialExited, tt.reason)
@@ -51,15 +53,19 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("times = %v, %v; want the runner's clock", ts.StartedAt, ts.StoppedAt)
 			}
 			// exit.json is written before the report.
-			var end exitRecord
-			if err := jsonfile.Read(r.RunDir(runID(i)), ExitFile, &end); err != nil {
+			var end struct {
+				Ref      string `json:"ref"`
+				ExitCode *int   `json:"exitCode"`
+				StopCode string `json:"stopCode"`
+			}
+			if err := jsonfile.Read(r.RunDir(runID(i)), task.ExitFile, &end); err != nil {
 				t.Fatalf("exit.json: %v", err)
 			}
 			if end.Ref != ref || end.ExitCode == nil || *end.ExitCode != tt.want || end.StopCode != run.StopCodeEssentialExited {
 				t.Errorf("exit.json = %+v, want exit code %d of %s", end, tt.want, ref)
 			}
 			got, err := r.Describe(context.Background(), ref)
-			if err != nil || got.Phase != run.PhaseStopped || exitOf(got) == nil || *exitOf(got) != tt.want {
+			if err != nil || got.Phase != run.PhaseStopped || runnertest.ExitCode(got) == nil || *runnertest.ExitCode(got) != tt.want {
 				t.Errorf("Describe = %+v, %v; want stopped with %d", got, err, tt.want)
 			}
 		})
@@ -104,10 +110,10 @@ echo "to stderr" >&2`)
 	spec.Secrets = map[string]string{"DB_PASSWORD": "ssm:/prod/db/password"}
 	spec.Local.Dir = "sub"
 	start(t, r, taskOf(1, spec))
-	if code := exitOf(ended(t, f.rec, runID(1))); code == nil || *code != 0 {
-		t.Fatalf("exit code = %s, want 0", showCode(code))
+	if code := runnertest.ExitCode(ended(t, f.rec, runID(1))); code == nil || *code != 0 {
+		t.Fatalf("exit code = %s, want 0", runnertest.ShowCode(code))
 	}
-	out := readLog(t, f, 1, StdoutFile)
+	out := readLog(t, f, 1, task.StdoutFile)
 	for _, want := range []string{
 		"run=" + runID(1) + " job=hello attempt=1 trigger=invoke",
 		"greeting=hello there",
@@ -120,7 +126,7 @@ echo "to stderr" >&2`)
 			t.Errorf("stdout.log does not say %q:\n%s", want, out)
 		}
 	}
-	if got := readLog(t, f, 1, StderrFile); got != "to stderr\n" {
+	if got := readLog(t, f, 1, task.StderrFile); got != "to stderr\n" {
 		t.Errorf("stderr.log = %q", got)
 	}
 	// The value reached the process, and no file the runner wrote holds it.
@@ -146,7 +152,7 @@ func TestTheRunsCommandOverrideIsAppendedAsArguments(t *testing.T) {
 	tk.Command = []string{"a", "b c"}
 	start(t, r, tk)
 	ended(t, f.rec, runID(1))
-	if got := readLog(t, f, 1, StdoutFile); got != "[a][b c]" {
+	if got := readLog(t, f, 1, task.StdoutFile); got != "[a][b c]" {
 		t.Errorf("arguments = %s, want [a][b c]", got)
 	}
 }
@@ -278,8 +284,8 @@ func TestStop(t *testing.T) {
 			if ts.StopCode != run.StopCodeUserInitiated || ts.StoppedReason != "stopped on request by alice" {
 				t.Errorf("stop = %s %q, want %s with the first reason", ts.StopCode, ts.StoppedReason, run.StopCodeUserInitiated)
 			}
-			if got := exitOf(ts); got == nil || *got != tt.want {
-				t.Errorf("exit code = %s, want %d", showCode(got), tt.want)
+			if got := runnertest.ExitCode(ts); got == nil || *got != tt.want {
+				t.Errorf("exit code = %s, want %d", runnertest.ShowCode(got), tt.want)
 			}
 			if err := r.Stop(context.Background(), ref, "after the end"); err != nil {
 				t.Errorf("Stop of a stopped task: %v", err)
@@ -341,10 +347,10 @@ func TestAFloodOfOutputIsCappedAndMemoryStaysFlat(t *testing.T) {
 	ts := ended(t, f.rec, runID(1))
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	if code := exitOf(ts); code == nil || *code != 0 {
-		t.Fatalf("exit code = %s, want 0: the writer was not drained", showCode(code))
+	if code := runnertest.ExitCode(ts); code == nil || *code != 0 {
+		t.Fatalf("exit code = %s, want 0: the writer was not drained", runnertest.ShowCode(code))
 	}
-	for _, name := range []string{StdoutFile, StderrFile} {
+	for _, name := range []string{task.StdoutFile, task.StderrFile} {
 		got := readLog(t, f, 1, name)
 		want := strings.Repeat("\x00", limit) + "\n[longshore: output truncated after 1048576 bytes]\n"
 		if got != want {
@@ -372,7 +378,7 @@ func TestTheTruncationLineIsOnALineOfItsOwn(t *testing.T) {
 			r := f.runner(t, func(o *Options) { o.MaxLogBytes = 10 })
 			start(t, r, taskOf(i, shell(tt.script)))
 			ended(t, f.rec, runID(i))
-			if got := readLog(t, f, i, StdoutFile); got != tt.want {
+			if got := readLog(t, f, i, task.StdoutFile); got != tt.want {
 				t.Errorf("stdout.log = %q, want %q", got, tt.want)
 			}
 		})
@@ -397,27 +403,17 @@ func TestDescribe(t *testing.T) {
 	ended(t, f.rec, runID(1))
 
 	other := formatRef(pidOf(t, ref)+1, 5, runID(1))
-	tests := []struct {
-		name string
-		ref  string
-	}{
-		{"an empty ref", ""},
-		{"a ref of another runner", "arn:aws:ecs:us-east-1:111122223333:task/longshore/abc"},
-		{"a ref with a bad pid", "proc:x:1:" + runID(1)},
-		{"a ref with a negative pid", "proc:-5:1:" + runID(1)},
-		{"a ref with a padded pid", "proc:0" + strings.TrimPrefix(ref, "proc:")},
-		{"a ref with a bad run id", "proc:100:1:r-../../etc"},
-		{"a ref with a part too many", ref + ":1"},
-		{"a ref of a run never started", formatRef(100, 1, runID(2))},
-		{"another task of a known run", other},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if ts, err := r.Describe(context.Background(), tt.ref); !errors.Is(err, dispatch.ErrTaskNotFound) {
-				t.Errorf("Describe(%q) = %+v, %v; want ErrTaskNotFound", tt.ref, ts, err)
-			}
-		})
-	}
+	runnertest.DescribeNotFound(t, r, []runnertest.NamedRef{
+		{Name: "an empty ref", Ref: ""},
+		{Name: "a ref of another runner", Ref: "arn:aws:ecs:us-east-1:111122223333:task/longshore/abc"},
+		{Name: "a ref with a bad pid", Ref: "proc:x:1:" + runID(1)},
+		{Name: "a ref with a negative pid", Ref: "proc:-5:1:" + runID(1)},
+		{Name: "a ref with a padded pid", Ref: "proc:0" + strings.TrimPrefix(ref, "proc:")},
+		{Name: "a ref with a bad run id", Ref: "proc:100:1:r-../../etc"},
+		{Name: "a ref with a part too many", Ref: ref + ":1"},
+		{Name: "a ref of a run never started", Ref: formatRef(100, 1, runID(2))},
+		{Name: "another task of a known run", Ref: other},
+	})
 }
 
 func TestDescribeAfterARestartReadsTheRecordedExit(t *testing.T) {
@@ -432,7 +428,7 @@ func TestDescribeAfterARestartReadsTheRecordedExit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ts.Phase != run.PhaseStopped || ts.Version != 2 || ts.StopCode != run.StopCodeEssentialExited || exitOf(ts) == nil || *exitOf(ts) != 3 {
+		if ts.Phase != run.PhaseStopped || ts.Version != 2 || ts.StopCode != run.StopCodeEssentialExited || runnertest.ExitCode(ts) == nil || *runnertest.ExitCode(ts) != 3 {
 			t.Errorf("Describe = %+v, want stopped with 3", ts)
 		}
 		if o := run.Classify(ts, run.StopNone); o.Status != run.StatusFailed || o.Cause != run.CauseExit {
@@ -458,8 +454,8 @@ func orphan(t *testing.T, f *fixture, n int, args ...string) (string, *os.Proces
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	rec := taskRecord{Ref: ref, RunID: runID(n), PID: p.Pid, Ticks: st.start, BootID: bootID(), StartedAt: fixedNow}
-	if err := jsonfile.Write(dir, TaskFile, rec); err != nil {
+	rec := map[string]any{"ref": ref, "runId": runID(n), "pid": p.Pid, "startTicks": st.start, "bootId": bootID(), "startedAt": fixedNow}
+	if err := jsonfile.Write(dir, task.TaskFile, rec); err != nil {
 		t.Fatal(err)
 	}
 	return ref, p
@@ -515,7 +511,7 @@ func TestDescribeOfATaskThatDiedWithItsEngine(t *testing.T) {
 func checkHostRestarted(t *testing.T, ts run.TaskState, ref string) {
 	t.Helper()
 	if ts.Phase != run.PhaseStopped || ts.TaskRef != ref || ts.StopCode != run.StopCodeHostRestarted ||
-		ts.StoppedReason != "the engine stopped while the task was running" || exitOf(ts) != nil {
+		ts.StoppedReason != "the engine stopped while the task was running" || runnertest.ExitCode(ts) != nil {
 		t.Errorf("Describe = %+v; want stopped, HostRestarted, no exit code", ts)
 	}
 	o := run.Classify(ts, run.StopNone)
@@ -527,7 +523,7 @@ func checkHostRestarted(t *testing.T, ts run.TaskState, ref string) {
 func TestShutdownLeavesNoProcess(t *testing.T) {
 	f := newFixture(t)
 	baseline := runtime.NumGoroutine()
-	r, err := New(Options{JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe,
+	r, err := New(Options{Config: task.Config{JobsDir: f.jobs, DataDir: f.data, Grace: testGrace, Observe: f.rec.Observe},
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH")}})
 	if err != nil {
 		t.Fatal(err)
@@ -624,8 +620,8 @@ func TestShutdownWhoseTimeIsUpKillsAtOnce(t *testing.T) {
 	if alive(pidOf(t, ref)) {
 		t.Error("the process is still alive")
 	}
-	if ts := ended(t, f.rec, runID(1)); exitOf(ts) == nil || *exitOf(ts) != 137 {
-		t.Errorf("exit code = %s, want 137", showCode(exitOf(ts)))
+	if ts := ended(t, f.rec, runID(1)); runnertest.ExitCode(ts) == nil || *runnertest.ExitCode(ts) != 137 {
+		t.Errorf("exit code = %s, want 137", runnertest.ShowCode(runnertest.ExitCode(ts)))
 	}
 }
 
@@ -642,17 +638,18 @@ func TestASlowObserverDelaysNoOtherTask(t *testing.T) {
 	})
 	start(t, r, taskOf(1, shell("exit 1")))
 	start(t, r, taskOf(2, shell("exit 2")))
-	if ts := ended(t, f.rec, runID(2)); *exitOf(ts) != 2 {
-		t.Errorf("run 2 exit = %s", showCode(exitOf(ts)))
+	if ts := ended(t, f.rec, runID(2)); *runnertest.ExitCode(ts) != 2 {
+		t.Errorf("run 2 exit = %s", runnertest.ShowCode(runnertest.ExitCode(ts)))
 	}
 	close(release)
-	if ts := ended(t, f.rec, runID(1)); *exitOf(ts) != 1 {
-		t.Errorf("run 1 exit = %s", showCode(exitOf(ts)))
+	if ts := ended(t, f.rec, runID(1)); *runnertest.ExitCode(ts) != 1 {
+		t.Errorf("run 1 exit = %s", runnertest.ShowCode(runnertest.ExitCode(ts)))
 	}
 }
 
 func TestNewNeedsItsFolders(t *testing.T) {
-	for _, o := range []Options{{}, {JobsDir: "/jobs"}, {DataDir: t.TempDir()}} {
+	for _, c := range []task.Config{{}, {JobsDir: "/jobs"}, {DataDir: t.TempDir()}} {
+		o := Options{Config: c}
 		if _, err := New(o); err == nil {
 			t.Errorf("New(%+v) succeeded", o)
 		}
