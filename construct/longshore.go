@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -72,6 +73,10 @@ type LongshoreProps struct {
 	// under the account's Fargate task quota: runs past it wait, queued,
 	// until one ends, and never fail for it. 0 sets no bound.
 	MaxRunning int
+	// HistoryKeep is how long finished runs are kept when their job's
+	// history.keep does not say (deploy.DefaultHistoryKeep when zero); the
+	// runs table's time to live deletes them then.
+	HistoryKeep time.Duration
 }
 
 // Longshore is everything one deployment needs, built from its catalog:
@@ -113,6 +118,12 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 	}
 	if err := CheckPrefix(p.Prefix); err != nil {
 		return nil, fmt.Errorf("prefix: %w", err)
+	}
+	if p.HistoryKeep == 0 {
+		p.HistoryKeep = deploy.DefaultHistoryKeep
+	}
+	if p.HistoryKeep < job.MinHistoryKeep || p.HistoryKeep > job.MaxHistoryKeep {
+		return nil, fmt.Errorf("historyKeep: %s is out of range: 1h to 3650d", job.FormatDays(p.HistoryKeep))
 	}
 	if p.MaxRunning < 0 || p.MaxRunning > deploy.MaxMaxRunning {
 		return nil, fmt.Errorf("maxRunning: %d is out of range: 1 to %d runs at once, or 0 for no bound", p.MaxRunning, deploy.MaxMaxRunning)
@@ -194,6 +205,7 @@ func NewLongshore(scope constructs.Construct, id string, props *LongshoreProps) 
 			deploy.EnvCatalog:        jsii.String(deploy.CatalogDir),
 			deploy.EnvCallbackBuses:  jsii.String(strings.Join(p.CallbackEventBusArns, ",")),
 			deploy.EnvMaxRunning:     jsii.String(strconv.Itoa(p.MaxRunning)),
+			deploy.EnvHistoryKeep:    jsii.String(p.HistoryKeep.String()),
 		},
 		Layers: []awslambda.ILayerVersion{s.CatalogFile.Layer},
 	})

@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/longshore/longshore/construct"
 	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/job"
 )
 
 // Config is what a deployment may change, read from CDK context
@@ -48,6 +50,8 @@ type Config struct {
 	CallbackEventBusArns []string
 	// MaxRunning bounds the runs active at once (0: no bound).
 	MaxRunning int
+	// HistoryKeep is how long finished runs are kept by default.
+	HistoryKeep time.Duration
 }
 
 // Context keys.
@@ -67,6 +71,7 @@ const (
 	ctxCallbackStateMachineArns = "callbackStateMachineArns"
 	ctxCallbackEventBusArns     = "callbackEventBusArns"
 	ctxMaxRunning               = "maxRunning"
+	ctxHistoryKeep              = "historyKeep"
 )
 
 // retentionDays maps the days CloudWatch Logs accepts to CDK's names.
@@ -124,6 +129,11 @@ func readConfig(ctx func(key string) string) (Config, error) {
 	}
 	if c.NatGateways, err = number(ctxNatGateways, ctx(ctxNatGateways), 1, 0, 3); err != nil {
 		return Config{}, err
+	}
+	if v := ctx(ctxHistoryKeep); v != "" {
+		if c.HistoryKeep, err = job.ParseDuration(v); err != nil || c.HistoryKeep < job.MinHistoryKeep || c.HistoryKeep > job.MaxHistoryKeep {
+			return Config{}, fmt.Errorf("context %s: %q is not a time to keep runs: give 1h to 3650d, such as 30d", ctxHistoryKeep, v)
+		}
 	}
 	if c.MaxRunning, err = number(ctxMaxRunning, ctx(ctxMaxRunning), 0, 0, deploy.MaxMaxRunning); err != nil {
 		return Config{}, err

@@ -91,6 +91,7 @@ func addDeployment(app awscdk.App, cfg Config) (*LongshoreStack, error) {
 		CallbackQueueArns: cfg.CallbackQueueArns, CallbackStateMachineArns: cfg.CallbackStateMachineArns,
 		CallbackEventBusArns: cfg.CallbackEventBusArns,
 		MaxRunning:           cfg.MaxRunning,
+		HistoryKeep:          cfg.HistoryKeep,
 	}
 	if cfg.AlarmTopicArn != "" {
 		props.AlarmsTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmsTopic"), jsii.String(cfg.AlarmTopicArn))

@@ -21,7 +21,7 @@ func TestABrokenCatalogPrintsOneLinePerProblemAndExits1(t *testing.T) {
 	got := cli(t, dir, "validate", "--jobs", ".")
 	// Folders are read in name order: ok before report.
 	want := "ok/job.yaml: triggers[0].schedule: cron: exactly one of day-of-month and day-of-week must be \"?\"\n" +
-		"report/job.yaml: comand: line 4: unknown field; did you mean \"command\"? (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)\n" +
+		"report/job.yaml: comand: line 4: unknown field; did you mean \"command\"? (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, history, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)\n" +
 		"report/job.yaml: memory: 512 MiB is not allowed with cpu 1024: use 2048-8192 in steps of 1024\n"
 	if got.code != 1 || got.stdout != want || got.stderr != "3 problem(s) in .\n" {
 		t.Errorf("validate = exit %d, stdout:\n%s\nwant:\n%s\nstderr: %q", got.code, got.stdout, want, got.stderr)

@@ -6,6 +6,7 @@
 package deploy
 
 import (
+	"time"
 	"strconv"
 	"strings"
 )
@@ -39,7 +40,14 @@ const (
 	// EnvMaxRunning bounds the runs active at once in the deployment
 	// (unset or 0: no bound); runs past it wait, queued.
 	EnvMaxRunning = "LONGSHORE_MAX_RUNNING"
+	// EnvHistoryKeep is how long finished runs are kept by default, in
+	// hours ("2160h"); a job's history.keep overrides it.
+	EnvHistoryKeep = "LONGSHORE_HISTORY_KEEP"
 )
+
+// DefaultHistoryKeep is how long a deployment keeps finished runs when
+// neither it nor the job says otherwise.
+const DefaultHistoryKeep = 90 * 24 * time.Hour
 
 // CatalogDir is where the functions find the catalog a deployment ships to
 // them: the catalog layer, which Lambda extracts below /opt, holds

@@ -164,13 +164,13 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		{
 			"a misspelt field is unknown, with the field it most likely meant",
 			map[string]string{"a/job.yaml": minimal + "comand: [x]\n"},
-			[]string{`jobs/a/job.yaml: comand: line 3: unknown field; did you mean "command"? (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)`},
+			[]string{`jobs/a/job.yaml: comand: line 3: unknown field; did you mean "command"? (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, history, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)`},
 		},
 		{
 			"a field name that does not print is quoted in the path",
 			map[string]string{"a/job.yaml": minimal + "\"x\\ny\": 1\nenvironment: {\"A\\tB\": x}\n"},
 			[]string{
-				`jobs/a/job.yaml: "x\ny": line 3: unknown field (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)`,
+				`jobs/a/job.yaml: "x\ny": line 3: unknown field (allowed: name, description, image, command, cpu, memory, architecture, storage, environment, secrets, timeout, retries, concurrency, capacity, history, paused, permissions, managedPolicies, taskRole, network, tags, triggers, local, notify)`,
 				`jobs/a/job.yaml: environment."A\tB": "A\tB" is not a variable name: use letters, digits and _, not starting with a digit`,
 			},
 		},
@@ -340,7 +340,7 @@ func TestEveryValidationRuleSaysWhatIsWrongAndWhatIsAllowed(t *testing.T) {
 		{
 			"a timeout that is not a duration is refused",
 			map[string]string{"a/job.yaml": minimal + "timeout: 10 minutes\n"},
-			[]string{`jobs/a/job.yaml: timeout: line 3: "10 minutes" is not a duration: write it like 90s, 15m or 2h`},
+			[]string{`jobs/a/job.yaml: timeout: line 3: "10 minutes" is not a duration: write it like 90s, 15m, 2h or 30d`},
 		},
 		{
 			"a timeout out of range gives the range",

@@ -30,6 +30,8 @@ type Spec struct {
 	Retries     Retries           `yaml:"retries,omitempty" json:"retries"`
 	Concurrency Concurrency       `yaml:"concurrency,omitempty" json:"concurrency"`
 	Capacity    Capacity          `yaml:"capacity,omitempty" json:"capacity"`
+	// History says how long the job's finished runs are kept.
+	History History `yaml:"history,omitempty" json:"history,omitempty"`
 	// Paused deploys the job paused: its schedules do not fire and its other
 	// triggers are recorded as runs that did not start, until `longshore
 	// resume` (see dispatch.Paused for what wins).
@@ -137,6 +139,21 @@ func (c Concurrency) String() string {
 	}
 	return fmt.Sprintf("max %d, overflow %s", c.Max, c.Overflow)
 }
+
+// History says how long a job's runs are kept once they have ended: then
+// they are deleted, with their output (locally by the engine, on AWS by
+// the runs table's time to live). Zero keeps them as long as the
+// deployment's default (deploy.DefaultHistoryKeep unless the deployment
+// sets another).
+type History struct {
+	Keep Duration `yaml:"keep,omitempty" json:"keep,omitempty"`
+}
+
+// Bounds of history.keep.
+const (
+	MinHistoryKeep = time.Hour
+	MaxHistoryKeep = 3650 * 24 * time.Hour
+)
 
 // Capacity chooses between Fargate on-demand and Spot capacity.
 type Capacity string

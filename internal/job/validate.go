@@ -51,6 +51,9 @@ func validate(s *Spec, fsys fs.FS, opts Options, given func(path string) bool, p
 	validateDurations(s, ps)
 	validateRetries(s, ps)
 	validateConcurrency(s, given, ps)
+	if given("history.keep") && (s.History.Keep.D() < MinHistoryKeep || s.History.Keep.D() > MaxHistoryKeep) {
+		ps.add("history.keep", "%s is out of range: keep a job's runs from 1h to 3650d (leave it out for the deployment's default)", FormatDays(s.History.Keep.D()))
+	}
 	if !slices.Contains([]Capacity{CapacityOnDemand, CapacitySpot, CapacitySpotThenOnDemand}, s.Capacity) {
 		ps.add("capacity", "%q is not a capacity: write on-demand, spot or spot-then-on-demand", s.Capacity)
 	}

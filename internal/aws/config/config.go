@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/job"
 )
 
 // Function names one of the four functions; each needs its own set of
@@ -57,6 +59,9 @@ type Config struct {
 	// MaxRunning bounds the runs active at once in the deployment; 0 sets
 	// no bound.
 	MaxRunning int
+	// HistoryKeep is how long finished runs are kept when their job does
+	// not say (deploy.DefaultHistoryKeep when unset).
+	HistoryKeep time.Duration
 }
 
 // Limits of ECS awsvpc configurations.
@@ -119,6 +124,10 @@ func Load(fn Function, getenv func(string) string) (Config, error) {
 	c.UploadsBucket = l.str(deploy.EnvUploadsBucket, bucketRe, "an S3 bucket name")
 	c.CallbackBuses = l.list(deploy.EnvCallbackBuses, busArnRe, "event bus ARNs (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)", 100)
 	c.MaxRunning = l.number(deploy.EnvMaxRunning, 0, deploy.MaxMaxRunning)
+	c.HistoryKeep = l.duration(deploy.EnvHistoryKeep, job.MinHistoryKeep, job.MaxHistoryKeep)
+	if c.HistoryKeep == 0 {
+		c.HistoryKeep = deploy.DefaultHistoryKeep
+	}
 	c.CatalogDir = getenv(deploy.EnvCatalog)
 	if c.CatalogDir == "" {
 		c.CatalogDir = deploy.CatalogDir
@@ -190,6 +199,19 @@ func (l *loader) number(name string, least, most int) int {
 		return 0
 	}
 	return n
+}
+
+func (l *loader) duration(name string, least, most time.Duration) time.Duration {
+	v, ok := l.value(name)
+	if !ok {
+		return 0
+	}
+	d, err := job.ParseDuration(v)
+	if err != nil || d < least || d > most {
+		l.problems = append(l.problems, fmt.Errorf("%s=%q is malformed: want a duration from %s to %s, such as 720h or 30d", name, v, job.FormatDays(least), job.FormatDays(most)))
+		return 0
+	}
+	return d
 }
 
 func (l *loader) boolean(name string) bool {

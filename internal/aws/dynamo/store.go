@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/run"
 )
@@ -43,7 +44,7 @@ const (
 
 // DefaultRetention is how long a finished run is kept before DynamoDB's
 // time to live deletes it.
-const DefaultRetention = 90 * 24 * time.Hour
+const DefaultRetention = deploy.DefaultHistoryKeep
 
 // claimSlack keeps a key claim past its run's own retention: a claim that
 // outlives its run could only revive the run for a trigger delivered again
@@ -57,6 +58,9 @@ type Options struct {
 	Table string
 	// Retention after a run finishes (DefaultRetention when zero).
 	Retention time.Duration
+	// KeepFor, when set, is how long the runs of a job are kept after they
+	// finish (the job's history.keep); 0 means Retention.
+	KeepFor func(jobName string) time.Duration
 }
 
 // ErrFinished is returned by Update when it would change the status of a
@@ -160,7 +164,7 @@ func (s *Store) createKeyed(ctx context.Context, r run.Run) (run.Run, bool, erro
 // key (r.ID when the claim is ours), or "" when the claim vanished between
 // the two reads.
 func (s *Store) claim(ctx context.Context, r run.Run) (string, error) {
-	expires := r.CreatedAt.Add(s.o.Retention + claimSlack)
+	expires := r.CreatedAt.Add(s.keep(r.Job) + claimSlack)
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.o.Table),
 		Item: map[string]types.AttributeValue{
@@ -299,6 +303,16 @@ func unreported(r run.Run) bool {
 	return r.Status.Terminal() && !r.Notified && r.NextRunID == ""
 }
 
+// keep is how long a finished run of the job is kept.
+func (s *Store) keep(jobName string) time.Duration {
+	if s.o.KeepFor != nil {
+		if d := s.o.KeepFor(jobName); d > 0 {
+			return d
+		}
+	}
+	return s.o.Retention
+}
+
 // item is the stored form of r.
 func (s *Store) item(r run.Run) (map[string]types.AttributeValue, error) {
 	r.CreatedAt = r.CreatedAt.UTC()
@@ -325,7 +339,7 @@ func (s *Store) item(r run.Run) (map[string]types.AttributeValue, error) {
 		if r.StoppedAt != nil && r.StoppedAt.After(end) {
 			end = *r.StoppedAt
 		}
-		item[attrExpires] = num(end.Add(s.o.Retention).Unix())
+		item[attrExpires] = num(end.Add(s.keep(r.Job)).Unix())
 	}
 	return item, nil
 }

@@ -116,6 +116,25 @@ func TestStoreKeepsFinishedRunsAndTheirClaims(t *testing.T) {
 		}
 	})
 
+	t.Run("a job's own history.keep sets when its finished runs expire", func(t *testing.T) {
+		table := dynamotest.CreateTable(t, client)
+		s := dynamo.New(client, dynamo.Options{Table: table, Retention: 24 * time.Hour, KeepFor: func(name string) time.Duration {
+			if name == "hello" {
+				return 7 * 24 * time.Hour
+			}
+			return 0
+		}})
+		r, _, _ := s.Create(ctx, queued("r-0000000000000002", "k2"))
+		stopped := at.Add(time.Hour)
+		r.Status, r.StoppedAt, r.UpdatedAt = run.StatusSucceeded, &stopped, stopped
+		if _, err := s.Update(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if exp, want := dynamo.ExpiresAt(t, client, table, r.ID), stopped.Add(7*24*time.Hour).Unix(); exp != want {
+			t.Errorf("expiresAt = %d, want %d (stopped + the job's 7 days)", exp, want)
+		}
+	})
+
 	t.Run("a malformed cursor is refused", func(t *testing.T) {
 		s, _ := newStore(t)
 		if _, _, err := s.List(ctx, dispatch.Query{Cursor: "not a cursor"}); err == nil {

@@ -118,7 +118,12 @@ func New(cfg config.Config, getenv func(string) string) (*Host, error) {
 			Name: cfg.PayloadBucket, Region: cfg.Region, Endpoint: Endpoint(ServiceS3, getenv), Credentials: awsCfg.Credentials,
 		}
 	}
-	store := dynamo.New(db, dynamo.Options{Table: cfg.RunsTable})
+	store := dynamo.New(db, dynamo.Options{Table: cfg.RunsTable, Retention: cfg.HistoryKeep, KeepFor: func(name string) time.Duration {
+		if spec, ok := catalog.Get(name); ok {
+			return spec.History.Keep.D()
+		}
+		return 0
+	}})
 	runner := ecs.NewRunner(ecsClient, ecs.Options{
 		Cluster: cfg.Cluster, Prefix: cfg.Prefix, Subnets: cfg.Subnets, SecurityGroups: cfg.SecurityGroups,
 		AssignPublicIP: cfg.AssignPublicIP, Log: log,
