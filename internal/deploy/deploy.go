@@ -6,9 +6,9 @@
 package deploy
 
 import (
-	"time"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment variables the CDK app sets on the functions.
