@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/container/enginetest"
+	"github.com/longshore/longshore/internal/local/task"
 	"github.com/longshore/longshore/internal/run"
 )
 
@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 // runner returns a Runner over the fixture, shut down at the end of the test.
 func (f *fixture) runner(change ...func(*Options)) *Runner {
 	f.t.Helper()
-	o := Options{Engine: engine(f.t), JobsDir: f.jobs, DataDir: f.data, Grace: runnertest.Grace, Observe: f.rec.Observe}
+	o := Options{Engine: engine(f.t), Config: task.Config{JobsDir: f.jobs, DataDir: f.data, Grace: runnertest.Grace, Observe: f.rec.Observe}}
 	for _, c := range change {
 		c(&o)
 	}
@@ -51,13 +51,7 @@ func (f *fixture) runner(change ...func(*Options)) *Runner {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), runnertest.Patience)
-		defer cancel()
-		if err := r.Shutdown(ctx); err != nil {
-			f.t.Errorf("shutdown: %v", err)
-		}
-	})
+	runnertest.ShutdownAtEnd(f.t, r.Shutdown)
 	return r
 }
 
@@ -115,7 +109,7 @@ func TestLimitsAreSeenFromInsideTheContainer(t *testing.T) {
 			tk := runnertest.Task(i+1, spec)
 			f.start(r, tk)
 			f.rec.Ended(t, tk.Run.ID)
-			if got := f.log(tk.Run.ID, StdoutFile); got != tt.want {
+			if got := f.log(tk.Run.ID, task.StdoutFile); got != tt.want {
 				t.Errorf("the container sees %q, want %q", got, tt.want)
 			}
 		})
@@ -138,7 +132,7 @@ func TestAContainerPastItsMemoryLimitIsReportedOutOfMemory(t *testing.T) {
 	if o.Status != run.StatusFailed || o.Cause != run.CauseExit || !strings.HasPrefix(o.Reason, "out of memory: ") || !strings.Contains(o.Reason, "512 MiB") {
 		t.Errorf("classified as %+v; want failed, out of memory, naming the limit", o)
 	}
-	if strings.Contains(f.log(tk.Run.ID, StdoutFile), "allocated") {
+	if strings.Contains(f.log(tk.Run.ID, task.StdoutFile), "allocated") {
 		t.Error("the program allocated past its limit")
 	}
 }
@@ -149,7 +143,7 @@ func TestAStopLongshoreAsksForIsNotTakenForOutOfMemory(t *testing.T) {
 	r := f.runner()
 	tk := runnertest.Task(1, runnertest.Job(map[string]string{"RUNNERTEST_WAIT": "1", "RUNNERTEST_IGNORE_TERM": "1"}))
 	ref := f.start(r, tk)
-	runnertest.WaitForLog(t, f.data, tk.Run.ID, StdoutFile, "ready\n")
+	runnertest.WaitForLog(t, f.data, tk.Run.ID, task.StdoutFile, "ready\n")
 	if err := r.Stop(context.Background(), ref, "stopped after the job's timeout"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +181,7 @@ func TestTheCommand(t *testing.T) {
 			tk.Command = tt.override
 			f.start(r, tk)
 			f.rec.Ended(t, tk.Run.ID)
-			if got := f.log(tk.Run.ID, StdoutFile); got != tt.want {
+			if got := f.log(tk.Run.ID, task.StdoutFile); got != tt.want {
 				t.Errorf("stdout.log = %q, want %q", got, tt.want)
 			}
 		})
@@ -210,7 +204,7 @@ func TestTheNetworkIsNoneOrTheHosts(t *testing.T) {
 			tk := runnertest.Task(i+1, runnertest.Job(map[string]string{"RUNNERTEST_NET": "1"}))
 			f.start(r, tk)
 			f.rec.Ended(t, tk.Run.ID)
-			got := strings.TrimSpace(f.log(tk.Run.ID, StdoutFile))
+			got := strings.TrimSpace(f.log(tk.Run.ID, task.StdoutFile))
 			if onlyLoopback := got == "interfaces=lo"; onlyLoopback == tt.host {
 				t.Errorf("with network %s the container sees %s", tt.network, got)
 			}
@@ -242,8 +236,8 @@ func TestImagesAreBuiltOncePerContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.runner()
-	counter := &countingAPI{api: r.api}
-	r.api = counter
+	counter := &countingAPI{api: r.b.api}
+	r.b.api = counter
 	spec := runnertest.Job(nil)
 	spec.Name = "buildcount" // its images are its own, and removed at the end
 	for n := 1; n <= 3; n++ {
@@ -337,12 +331,12 @@ func TestAnImageURIPresentHereIsUsedWithoutAPull(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	r := f.runner()
-	counter := &countingAPI{api: r.api}
-	r.api = counter
+	counter := &countingAPI{api: r.b.api}
+	r.b.api = counter
 	built := runnertest.Task(1, runnertest.Job(nil))
 	f.start(r, built)
 	f.rec.Ended(t, built.Run.ID)
-	tag, err := r.image(context.Background(), built.Job)
+	tag, err := r.b.image(context.Background(), built.Job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +374,7 @@ func childEngine() int {
 	if err != nil {
 		return fail(err)
 	}
-	r, err := New(Options{Engine: e, JobsDir: os.Getenv(childJobsVar), DataDir: os.Getenv(childDataVar)})
+	r, err := New(Options{Engine: e, Config: task.Config{JobsDir: os.Getenv(childJobsVar), DataDir: os.Getenv(childDataVar)}})
 	if err != nil {
 		return fail(err)
 	}
@@ -395,7 +389,7 @@ func childEngine() int {
 		return fail(err)
 	}
 	for deadline := time.Now().Add(runnertest.Patience); ; time.Sleep(10 * time.Millisecond) {
-		b, _ := os.ReadFile(filepath.Join(r.RunDir(tk.Run.ID), StdoutFile))
+		b, _ := os.ReadFile(filepath.Join(r.RunDir(tk.Run.ID), task.StdoutFile))
 		if string(b) == "ready\n" {
 			break
 		}
@@ -418,31 +412,12 @@ func childEngine() int {
 // task's ref; the container lives on.
 func crashedEngine(t *testing.T, f *fixture, stopping bool) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childVar+"=1", childHostVar+"="+enginetest.Host(t), childJobsVar+"="+f.jobs, childDataVar+"="+f.data)
+	env := []string{childVar + "=1", childHostVar + "=" + enginetest.Host(t), childJobsVar + "=" + f.jobs, childDataVar + "=" + f.data}
 	if stopping {
-		cmd.Env = append(cmd.Env, childStopVar+"=1")
+		env = append(env, childStopVar+"=1")
 	}
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	if err != nil {
-		t.Fatalf("the engine printed no ref: %v", err)
-	}
-	ref := strings.TrimSpace(line)
+	ref, crash := runnertest.StartEngine(t, env...)
+	crash()
 	t.Cleanup(func() { removeContainer(t, containerOf(t, ref)) })
 	return ref
 }
@@ -567,7 +542,7 @@ func TestAfterAnEngineCrashTheNextOneFindsItsContainers(t *testing.T) {
 			if got := runnertest.ExitCode(ts); runnertest.ShowCode(got) != runnertest.ShowCode(tt.wantCode) {
 				t.Errorf("exit code = %s, want %s", runnertest.ShowCode(got), runnertest.ShowCode(tt.wantCode))
 			}
-			if got := fx.log(ts.RunID, StdoutFile); got != tt.wantLog && !(tt.logPrefix && strings.HasPrefix(got, tt.wantLog)) {
+			if got := fx.log(ts.RunID, task.StdoutFile); got != tt.wantLog && !(tt.logPrefix && strings.HasPrefix(got, tt.wantLog)) {
 				t.Errorf("stdout.log = %q, want %q: the log was not resumed where the first engine left it", got, tt.wantLog)
 			}
 			// Recorded: the next look says the same, and nothing is left.
@@ -586,28 +561,21 @@ func TestDescribeOfARefNeverStartedIsNotFound(t *testing.T) {
 	ref := f.start(r, runnertest.Task(1, runnertest.Job(nil)))
 	f.rec.Ended(t, runnertest.RunID(1))
 	other := formatRef(strings.Repeat("a", 64), runnertest.RunID(1))
-	tests := []struct{ name, ref string }{
-		{"a ref of a run never started", formatRef(containerOf(t, ref), runnertest.RunID(2))},
-		{"another container of a known run", other},
-		{"a ref with a short container id", "ctr:abc:" + runnertest.RunID(1)},
-		{"a ref with a bad run id", "ctr:" + containerOf(t, ref) + ":r-../../etc"},
-		{"a process runner's ref", "proc:100:1:" + runnertest.RunID(1)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if ts, err := r.Describe(context.Background(), tt.ref); !errors.Is(err, dispatch.ErrTaskNotFound) {
-				t.Errorf("Describe(%q) = %+v, %v; want ErrTaskNotFound", tt.ref, ts, err)
-			}
-		})
-	}
+	runnertest.DescribeNotFound(t, r, []runnertest.NamedRef{
+		{Name: "a ref of a run never started", Ref: formatRef(containerOf(t, ref), runnertest.RunID(2))},
+		{Name: "another container of a known run", Ref: other},
+		{Name: "a ref with a short container id", Ref: "ctr:abc:" + runnertest.RunID(1)},
+		{Name: "a ref with a bad run id", Ref: "ctr:" + containerOf(t, ref) + ":r-../../etc"},
+		{Name: "a process runner's ref", Ref: "proc:100:1:" + runnertest.RunID(1)},
+	})
 }
 
 func TestNewRefuses(t *testing.T) {
 	e := engine(t)
 	for _, o := range []Options{
-		{JobsDir: "/jobs", DataDir: t.TempDir()},
-		{Engine: e, DataDir: t.TempDir()},
-		{Engine: e, JobsDir: "/jobs", DataDir: t.TempDir(), Network: "bridge"},
+		{Config: task.Config{JobsDir: "/jobs", DataDir: t.TempDir()}},
+		{Engine: e, Config: task.Config{DataDir: t.TempDir()}},
+		{Engine: e, Config: task.Config{JobsDir: "/jobs", DataDir: t.TempDir()}, Network: "bridge"},
 	} {
 		if _, err := New(o); err == nil {
 			t.Errorf("New(%+v) succeeded", o)

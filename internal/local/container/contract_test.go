@@ -11,6 +11,7 @@ import (
 
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/local/container/enginetest"
+	"github.com/longshore/longshore/internal/local/task"
 )
 
 func TestMain(m *testing.M) {
@@ -40,25 +41,14 @@ func engine(t testing.TB) *Engine {
 func TestTheTaskRunnerContract(t *testing.T) {
 	runnertest.Run(t, func(t *testing.T, c runnertest.Config) runnertest.Subject {
 		e := engine(t)
-		r, err := New(Options{
-			Engine: e, JobsDir: c.JobsDir, DataDir: c.DataDir, Grace: c.Grace, MaxLogBytes: c.MaxLogBytes,
+		r, err := New(Options{Engine: e, Config: task.Config{
+			JobsDir: c.JobsDir, DataDir: c.DataDir, Grace: c.Grace, MaxLogBytes: c.MaxLogBytes,
 			Secrets: c.Secrets, Observe: c.Observe,
-		})
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), runnertest.Patience)
-			defer cancel()
-			if err := r.Shutdown(ctx); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
-		})
-		return runnertest.Subject{
-			Runner:    r,
-			Shutdown:  r.Shutdown,
-			Leftovers: func(ctx context.Context) ([]string, error) { return containersOf(ctx, e, c.DataDir) },
-		}
+		return runnertest.NewSubject(t, r, func(ctx context.Context) ([]string, error) { return containersOf(ctx, e, c.DataDir) })
 	})
 }
 

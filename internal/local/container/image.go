@@ -38,12 +38,12 @@ var containerfiles = []string{"Containerfile", "Dockerfile"}
 // cached by the content of the build folder), or image.uri as found on
 // this machine, pulled when it is not. A *dispatch.StartError says why
 // there is none.
-func (r *Runner) image(ctx context.Context, spec *job.Spec) (string, error) {
+func (b *backend) image(ctx context.Context, spec *job.Spec) (string, error) {
 	switch {
 	case spec.Image.Build != "":
-		return r.build(ctx, spec)
+		return b.build(ctx, spec)
 	case spec.Image.URI != "":
-		return r.pull(ctx, spec)
+		return b.pull(ctx, spec)
 	}
 	where := spec.Path
 	if where == "" {
@@ -77,8 +77,8 @@ func ImageTag(jobName string, contextSum []byte) string {
 
 // build builds a job's image from its build folder, unless an image built
 // from the same content is there already.
-func (r *Runner) build(ctx context.Context, spec *job.Spec) (string, error) {
-	dir, recipe, err := BuildContext(r.o.JobsDir, spec)
+func (b *backend) build(ctx context.Context, spec *job.Spec) (string, error) {
+	dir, recipe, err := BuildContext(b.jobsDir, spec)
 	if err != nil {
 		return "", &dispatch.StartError{Reason: err.Error()}
 	}
@@ -88,9 +88,9 @@ func (r *Runner) build(ctx context.Context, spec *job.Spec) (string, error) {
 	}
 	tag := ImageTag(spec.Name, h.Sum(nil))
 
-	unlock := r.images.Lock(tag)
+	unlock := b.images.Lock(tag)
 	defer unlock()
-	switch found, err := r.present(ctx, tag); {
+	switch found, err := b.present(ctx, tag); {
 	case err != nil:
 		return "", engineFailure("look for image "+tag, err)
 	case found:
@@ -99,7 +99,7 @@ func (r *Runner) build(ctx context.Context, spec *job.Spec) (string, error) {
 
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeContext(pw, dir)) }()
-	res, err := r.api.ImageBuild(ctx, pr, client.ImageBuildOptions{
+	res, err := b.api.ImageBuild(ctx, pr, client.ImageBuildOptions{
 		Tags: []string{tag}, Dockerfile: recipe, Remove: true, ForceRemove: true,
 		Labels: map[string]string{labelJob: spec.Name},
 	})
@@ -114,7 +114,7 @@ func (r *Runner) build(ctx context.Context, spec *job.Spec) (string, error) {
 		return "", buildFailure(ctx, spec, dir, err, tail)
 	}
 	// Some engines end a failed build without an error message: check.
-	if found, err := r.present(ctx, tag); err != nil || !found {
+	if found, err := b.present(ctx, tag); err != nil || !found {
 		if err == nil {
 			err = errors.New("the engine did not tag the image")
 		}
@@ -138,11 +138,11 @@ func buildFailure(ctx context.Context, spec *job.Spec, dir string, err error, ta
 }
 
 // pull finds image.uri on this machine, or pulls it.
-func (r *Runner) pull(ctx context.Context, spec *job.Spec) (string, error) {
+func (b *backend) pull(ctx context.Context, spec *job.Spec) (string, error) {
 	uri := spec.Image.URI
-	unlock := r.images.Lock(uri)
+	unlock := b.images.Lock(uri)
 	defer unlock()
-	switch found, err := r.present(ctx, uri); {
+	switch found, err := b.present(ctx, uri); {
 	case err != nil:
 		return "", engineFailure("look for image "+uri, err)
 	case found:
@@ -150,7 +150,7 @@ func (r *Runner) pull(ctx context.Context, spec *job.Spec) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
-	res, err := r.api.ImagePull(ctx, uri, client.ImagePullOptions{})
+	res, err := b.api.ImagePull(ctx, uri, client.ImagePullOptions{})
 	if err == nil {
 		_, err = readStream(res, 0)
 		_ = res.Close()
@@ -167,8 +167,8 @@ func (r *Runner) pull(ctx context.Context, spec *job.Spec) (string, error) {
 }
 
 // present reports whether the engine has the image.
-func (r *Runner) present(ctx context.Context, ref string) (bool, error) {
-	_, err := r.api.ImageInspect(ctx, ref)
+func (b *backend) present(ctx context.Context, ref string) (bool, error) {
+	_, err := b.api.ImageInspect(ctx, ref)
 	switch {
 	case err == nil:
 		return true, nil

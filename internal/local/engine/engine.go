@@ -165,10 +165,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if eng != nil {
 		defer eng.Close()
-		runner.container, err = container.New(container.Options{
-			Engine: eng, JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now,
-			Observe: observe, Network: cfg.Network,
-		})
+		runner.container, err = container.New(container.Options{Engine: eng, Network: cfg.Network, Config: task.Config{
+			JobsDir: jobsDir, DataDir: cfg.DataDir, Secrets: secrets, Grace: cfg.Grace, Now: clock.Now, Observe: observe,
+		}})
 		if err != nil {
 			return err
 		}
