@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
@@ -104,12 +103,9 @@ func Find(ctx context.Context, getenv func(string) string) (*Engine, error) {
 
 // HasImage reports whether the engine has the image ref on this machine.
 func (e *Engine) HasImage(ctx context.Context, ref string) (bool, error) {
-	_, err := e.c.ImageInspect(ctx, ref)
-	switch {
-	case err == nil:
-		return true, nil
-	case cerrdefs.IsNotFound(err):
-		return false, nil
+	found, err := present(ctx, e.c, ref)
+	if err != nil {
+		return false, fmt.Errorf("look for image %s: %w", ref, err)
 	}
-	return false, fmt.Errorf("look for image %s: %w", ref, err)
+	return found, nil
 }

@@ -90,7 +90,7 @@ func (b *backend) build(ctx context.Context, spec *job.Spec) (string, error) {
 
 	unlock := b.images.Lock(tag)
 	defer unlock()
-	switch found, err := b.present(ctx, tag); {
+	switch found, err := present(ctx, b.api, tag); {
 	case err != nil:
 		return "", engineFailure("look for image "+tag, err)
 	case found:
@@ -114,7 +114,7 @@ func (b *backend) build(ctx context.Context, spec *job.Spec) (string, error) {
 		return "", buildFailure(ctx, spec, dir, err, tail)
 	}
 	// Some engines end a failed build without an error message: check.
-	if found, err := b.present(ctx, tag); err != nil || !found {
+	if found, err := present(ctx, b.api, tag); err != nil || !found {
 		if err == nil {
 			err = errors.New("the engine did not tag the image")
 		}
@@ -142,7 +142,7 @@ func (b *backend) pull(ctx context.Context, spec *job.Spec) (string, error) {
 	uri := spec.Image.URI
 	unlock := b.images.Lock(uri)
 	defer unlock()
-	switch found, err := b.present(ctx, uri); {
+	switch found, err := present(ctx, b.api, uri); {
 	case err != nil:
 		return "", engineFailure("look for image "+uri, err)
 	case found:
@@ -166,9 +166,9 @@ func (b *backend) pull(ctx context.Context, spec *job.Spec) (string, error) {
 		spec.Name, uri, strings.TrimSpace(err.Error()))}
 }
 
-// present reports whether the engine has the image.
-func (b *backend) present(ctx context.Context, ref string) (bool, error) {
-	_, err := b.api.ImageInspect(ctx, ref)
+// present reports whether the engine behind a has the image.
+func present(ctx context.Context, a api, ref string) (bool, error) {
+	_, err := a.ImageInspect(ctx, ref)
 	switch {
 	case err == nil:
 		return true, nil
