@@ -1,8 +1,8 @@
 // Package enginetest gives the tests of one test binary one container
 // engine: the one DOCKER_HOST or a usual socket names (CI starts Podman's
 // service and sets DOCKER_HOST), or else a Podman service of the binary's
-// own, started on first use with the settings this project's machines need
-// (runtime runc, pinned ulimits; see ../shared/FACTS.md). Without an engine
+// own, started on first use with the settings containersConf holds (runc as
+// the runtime when it is installed, pinned ulimits). Without an engine
 // the tests that need one are skipped, or fail when LONGSHORE_REQUIRE_ALL=1.
 package enginetest
 
