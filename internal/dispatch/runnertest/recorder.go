@@ -118,3 +118,35 @@ func ShowCode(c *int) string {
 	}
 	return strconv.Itoa(*c)
 }
+
+// Records keeps a local runner's records of each run's task in memory, as
+// the local store keeps them in its database.
+type Records struct {
+	mu sync.Mutex
+	m  map[string][]byte // by run id + "/" + name
+}
+
+// NewRecords returns an empty Records.
+func NewRecords() *Records { return &Records{m: map[string][]byte{}} }
+
+// Record returns the record name of the run, false when there is none.
+func (r *Records) Record(_ context.Context, runID, name string) ([]byte, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.m[runID+"/"+name]
+	return b, ok, nil
+}
+
+// SetRecord keeps body as the record name of the run.
+func (r *Records) SetRecord(_ context.Context, runID, name string, body []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[runID+"/"+name] = append([]byte(nil), body...)
+	return nil
+}
+
+// Has reports whether the run has a record name.
+func (r *Records) Has(runID, name string) bool {
+	_, ok, _ := r.Record(context.Background(), runID, name)
+	return ok
+}

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/longshore/longshore/internal/dispatch/runnertest"
@@ -14,43 +13,15 @@ import (
 	"github.com/longshore/longshore/internal/run"
 )
 
-// memRecords keeps records in memory, as the local store keeps them in
-// its database.
-type memRecords struct {
-	mu sync.Mutex
-	m  map[string][]byte // by run id + "/" + name
-}
-
-func newMemRecords() *memRecords { return &memRecords{m: map[string][]byte{}} }
-
-func (m *memRecords) Record(_ context.Context, runID, name string) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.m[runID+"/"+name]
-	return b, ok, nil
-}
-
-func (m *memRecords) SetRecord(_ context.Context, runID, name string, body []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.m[runID+"/"+name] = append([]byte(nil), body...)
-	return nil
-}
-
-func (m *memRecords) has(runID, name string) bool {
-	_, ok, _ := m.Record(context.Background(), runID, name)
-	return ok
-}
-
 func TestWithRecordsTheStartAndTheEndAreKeptThereAndSurviveARestart(t *testing.T) {
 	f := newFixture(t)
-	recs := newMemRecords()
+	recs := runnertest.NewRecords()
 	withRecords := func(o *Options) { o.Records = recs }
 	first := f.runner(t, withRecords)
 	ref := start(t, first, taskOf(1, shell("exit 3")))
 	ended(t, f.rec, runID(1))
 	for _, name := range []string{task.TaskFile, task.ExitFile} {
-		if !recs.has(runID(1), name) {
+		if !recs.Has(runID(1), name) {
 			t.Errorf("Records holds no %s", name)
 		}
 		if _, err := os.Stat(filepath.Join(f.data, "runs", runID(1), name)); !errors.Is(err, fs.ErrNotExist) {
@@ -77,7 +48,7 @@ func TestWithRecordsATaskRecordedInFilesIsStillFound(t *testing.T) {
 	}
 	// An earlier engine, without Records, left its task running.
 	ref, p := orphan(t, f, 1, sleep, "300")
-	recs := newMemRecords()
+	recs := runnertest.NewRecords()
 	r := f.runner(t, func(o *Options) { o.Records = recs })
 	if ref2 := start(t, r, taskOf(1, shell("exit 0"))); ref2 != ref {
 		t.Errorf("Start = %s, want the earlier task %s", ref2, ref)
@@ -90,7 +61,7 @@ func TestWithRecordsATaskRecordedInFilesIsStillFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHostRestarted(t, ts, ref)
-	if !recs.has(runID(1), task.ExitFile) {
+	if !recs.Has(runID(1), task.ExitFile) {
 		t.Error("the end found was not recorded in Records")
 	}
 }
@@ -108,7 +79,7 @@ func TestALogFileIsCreatedByItsStreamsFirstByte(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			r := f.runner(t, func(o *Options) { o.Records = newMemRecords() })
+			r := f.runner(t, func(o *Options) { o.Records = runnertest.NewRecords() })
 			start(t, r, taskOf(i, shell(tt.script)))
 			ended(t, f.rec, runID(i))
 			for _, name := range []string{task.StdoutFile, task.StderrFile} {

@@ -7,34 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
+	"github.com/longshore/longshore/internal/dispatch/runnertest"
 	"github.com/longshore/longshore/internal/local/jsonfile"
 )
-
-// memRecords keeps records in memory, as the local store keeps them in
-// its database.
-type memRecords struct {
-	mu sync.Mutex
-	m  map[string][]byte // by run id + "/" + name
-}
-
-func newMemRecords() *memRecords { return &memRecords{m: map[string][]byte{}} }
-
-func (m *memRecords) Record(_ context.Context, runID, name string) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.m[runID+"/"+name]
-	return b, ok, nil
-}
-
-func (m *memRecords) SetRecord(_ context.Context, runID, name string, body []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.m[runID+"/"+name] = append([]byte(nil), body...)
-	return nil
-}
 
 // ownRecord is what a backend keeps of its tasks, as the process runner does.
 type ownRecord struct {
@@ -92,7 +69,7 @@ func TestRecords(t *testing.T) {
 		store Records
 	}{
 		{"records kept as files in the run's folder", nil},
-		{"records kept in a store", newMemRecords()},
+		{"records kept in a store", runnertest.NewRecords()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,7 +106,7 @@ func TestRecordsInAStoreFallBackToTheRunsFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got stopRequest
-	if err := (records{dataDir: dataDir, store: newMemRecords()}).read(ctx, "r-1", ExitFile, &got); err != nil || got.Code != "older" {
+	if err := (records{dataDir: dataDir, store: runnertest.NewRecords()}).read(ctx, "r-1", ExitFile, &got); err != nil || got.Code != "older" {
 		t.Errorf("read = %+v, %v; want the file's record", got, err)
 	}
 }
