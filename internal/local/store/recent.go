@@ -54,3 +54,19 @@ func (s *Store) written(id string, rev int64, body []byte) {
 	s.recent.put(id, rev, body)
 	s.watch.written(id, rev, body)
 }
+
+// forget drops a run deleted from the store.
+func (c *recent) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.runs[id]; !ok {
+		return
+	}
+	delete(c.runs, id)
+	for i, kept := range c.order {
+		if kept == id {
+			c.order = append(c.order[:i], c.order[i+1:]...)
+			break
+		}
+	}
+}
