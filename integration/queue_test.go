@@ -127,6 +127,9 @@ func TestMaxRunningKeepsRunsOfEveryJobQueuedUntilOneEnds(t *testing.T) {
 	if r := e.finished(quick); r.Status != "succeeded" {
 		t.Errorf("the queued run ended %s once the slot freed, want succeeded", r.Status)
 	}
+	if got := e.cli("local", "--history-keep", "10m"); got.code != 2 || !strings.Contains(got.stderr, "10m is out of range: keep runs from 1h to 3650d") {
+		t.Errorf("local --history-keep 10m = %d: %s", got.code, got.stderr)
+	}
 	if got := e.cli("local", "--max-running", "-1"); got.code != 2 || !strings.Contains(got.stderr, "--max-running -1: give a number of runs from 1 to 5000, or 0 for no bound") {
 		t.Errorf("local --max-running -1 = %d: %s", got.code, got.stderr)
 	}

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"log/slog"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/longshore/longshore/internal/deploy"
+	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/container"
 	"github.com/longshore/longshore/internal/local/engine"
 	"github.com/longshore/longshore/internal/local/scheduler"
@@ -86,9 +89,35 @@ After a crash, the next start takes over the containers still running.`,
 	f.StringVar(&cfg.Runner, "runner", engine.RunnerAuto, "how jobs run: auto (a container when an engine answers and the job has an image, else a process), process or container")
 	f.StringVar(&cfg.Network, "network", container.NetworkHost, "the containers' network: host (jobs reach the local endpoints on 127.0.0.1) or none")
 	f.StringVar(&cfg.Region, "region", "", "price runs at this AWS Region's Fargate list prices: what each would have cost on Fargate (default $AWS_REGION, else us-east-1)")
+	f.Var(&keepFlag{d: &cfg.HistoryKeep}, "history-keep", "how long finished runs and their output are kept when their job's history.keep does not say, such as 30d (default 90d)")
 	f.IntVar(&cfg.MaxRunning, "max-running", 0, "at most this many runs at once across every job; runs past it wait, queued (0: no bound)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log more")
 	f.Float64Var(&cfg.TimeScale, "time-scale", 1, "run the engine's clock this many times faster (for trying schedules)")
 	f.MarkHidden("time-scale")
 	return cmd
 }
+
+// keepFlag reads --history-keep: a duration such as 720h or 30d, from 1h to
+// 3650d.
+type keepFlag struct{ d *time.Duration }
+
+func (k *keepFlag) String() string {
+	if k.d == nil || *k.d == 0 {
+		return ""
+	}
+	return job.FormatDays(*k.d)
+}
+
+func (k *keepFlag) Set(v string) error {
+	d, err := job.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if d < job.MinHistoryKeep || d > job.MaxHistoryKeep {
+		return fmt.Errorf("%s is out of range: keep runs from 1h to 3650d", v)
+	}
+	*k.d = d
+	return nil
+}
+
+func (k *keepFlag) Type() string { return "duration" }

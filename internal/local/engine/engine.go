@@ -24,6 +24,7 @@ import (
 	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/cost"
 	"github.com/longshore/longshore/internal/dashboard"
+	"github.com/longshore/longshore/internal/deploy"
 	"github.com/longshore/longshore/internal/dispatch"
 	"github.com/longshore/longshore/internal/job"
 	"github.com/longshore/longshore/internal/local/container"
@@ -82,6 +83,9 @@ type Config struct {
 	// MaxRunning bounds the runs active at once (0: no bound): runs past
 	// it wait, queued, until one ends.
 	MaxRunning int
+	// HistoryKeep is how long finished runs are kept when their job's
+	// history.keep does not say (deploy.DefaultHistoryKeep when zero).
+	HistoryKeep time.Duration
 	// TimeScale > 1 runs the engine's clock faster than the wall clock.
 	TimeScale float64
 	// Out receives the start-up banner; Log the engine's log.
@@ -256,9 +260,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	loops, stopLoops := context.WithCancel(ctx)
 	defer stopLoops()
-	wg.Add(2)
+	hist := &history{runs: st, jobs: catalog.Jobs(), keep: cfg.HistoryKeep, dataDir: cfg.DataDir, clock: clock, log: log}
+	wg.Add(3)
 	go func() { defer wg.Done(); sched.Run(loops) }()
 	go func() { defer wg.Done(); reconcileLoop(loops, svc, clock, log) }()
+	go func() { defer wg.Done(); hist.loop(loops) }()
 
 	banner(cfg.Out, cfg, addrs, catalog, sched, clock.Now(), runner.choices, eng, engErr)
 	if cfg.Ready != nil {
@@ -302,6 +308,9 @@ func withDefaults(c Config) Config {
 	}
 	if c.Grace <= 0 {
 		c.Grace = DefaultGrace
+	}
+	if c.HistoryKeep <= 0 {
+		c.HistoryKeep = deploy.DefaultHistoryKeep
 	}
 	if c.Runner == "" {
 		c.Runner = RunnerAuto
