@@ -31,8 +31,10 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 	}
 	n, conc, rounds, jobs, samples := 1000, 50, 5, 1000, 200
 	burst := 10000
+	withRuns, bigRuns := 100_000, 1_000_000
 	if o.Quick {
 		n, rounds, jobs, samples, burst = 200, 1, 100, 30, 1000
+		withRuns, bigRuns = 10_000, 20_000
 	}
 	var rows []Row
 	step := func(name string, f func() ([]Row, error)) error {
@@ -51,6 +53,7 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 		f    func() ([]Row, error)
 	}{
 		{"throughput", func() ([]Row, error) { r, err := Throughput(ctx, o.Bin, n, conc, rounds); return []Row{r}, err }},
+		{"history", func() ([]Row, error) { return History(ctx, o.Bin, n, conc, rounds, withRuns, bigRuns) }},
 		{"trigger latency", func() ([]Row, error) { return Latency(ctx, o.Bin, jobs, samples) }},
 		{"schedule firing", func() ([]Row, error) { return Firing(ctx, o.Bin, jobs) }},
 		{"memory", func() ([]Row, error) { return Memory(ctx, o.Bin, 1000, 100) }},

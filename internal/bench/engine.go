@@ -39,11 +39,12 @@ func startEngine(bin string, files map[string]string) (*engine, *api.Client, err
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := launchEngine(bin, jobs)
+	e, err := launchEngineIn(bin, jobs, "")
 	if err != nil {
 		os.RemoveAll(jobs)
 		return nil, nil, err
 	}
+	e.jobs = jobs // removed by stop
 	c, err := api.NewClient(e.api)
 	if err != nil {
 		e.stop()
@@ -52,11 +53,14 @@ func startEngine(bin string, files map[string]string) (*engine, *api.Client, err
 	return e, c, nil
 }
 
-// launchEngine starts bin on the jobs folder with a fresh data folder.
-func launchEngine(bin, jobs string, extra ...string) (*engine, error) {
-	data, err := os.MkdirTemp("", "longshore-bench-data-")
-	if err != nil {
-		return nil, err
+// launchEngineIn starts bin on the jobs folder and the data folder data (a
+// fresh one when empty); stop removes the data folder, not the jobs folder.
+func launchEngineIn(bin, jobs, data string, extra ...string) (*engine, error) {
+	if data == "" {
+		var err error
+		if data, err = os.MkdirTemp("", "longshore-bench-data-"); err != nil {
+			return nil, err
+		}
 	}
 	logf, err := os.CreateTemp("", "longshore-bench-engine-*.log")
 	if err != nil {
@@ -64,7 +68,7 @@ func launchEngine(bin, jobs string, extra ...string) (*engine, error) {
 	}
 	args := append([]string{"local", "--jobs", jobs, "--data", data, "--addr", "127.0.0.1:0",
 		"--s3-addr", "127.0.0.1:0", "--sqs-addr", "127.0.0.1:0", "--runner", "process"}, extra...)
-	e := &engine{cmd: exec.Command(bin, args...), data: data, jobs: jobs, exited: make(chan struct{}), stderr: logf}
+	e := &engine{cmd: exec.Command(bin, args...), data: data, exited: make(chan struct{}), stderr: logf}
 	out, err := e.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
