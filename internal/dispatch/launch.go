@@ -2,11 +2,9 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,11 +39,6 @@ type Launched struct {
 	// job get a cancelled run saying so.
 	Paused bool
 }
-
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// MaxOverrideEnv bounds the variables one request may add.
-const MaxOverrideEnv = 100
 
 // Launch turns a trigger into a run and starts its task. The same trigger
 // twice makes one run: the second call returns the first run with
@@ -251,75 +244,6 @@ func each(n, parallel int, fn func(i int)) {
 	}
 	close(work)
 	wg.Wait()
-}
-
-// checkOverrides refuses overrides that would break a job's contract. Every
-// path that takes a run request (the local engine's API and invoke, the
-// launcher's direct invoke) comes through here before anything is stored.
-func checkOverrides(spec *job.Spec, req Request) error {
-	if len(req.Env) > MaxOverrideEnv {
-		return &RequestError{Msg: fmt.Sprintf("%d environment overrides: at most %d are allowed", len(req.Env), MaxOverrideEnv)}
-	}
-	for name := range req.Env {
-		switch {
-		case !envNameRe.MatchString(name):
-			return &RequestError{Msg: fmt.Sprintf("environment override %q is not a variable name: use letters, digits and _, not starting with a digit", name)}
-		case strings.HasPrefix(name, job.ReservedEnvPrefix):
-			return &RequestError{Msg: fmt.Sprintf("environment override %s: names starting with %s are set by Longshore", name, job.ReservedEnvPrefix)}
-		}
-		if _, secret := spec.Secrets[name]; secret {
-			return &RequestError{Msg: fmt.Sprintf("environment override %s: %s is one of the job's secrets and cannot be overridden in plain text", name, name)}
-		}
-	}
-	// A value under a name that looks like a secret would be stored with
-	// the run and published in its result: the job files' rule applies.
-	if err := job.CheckOverrideEnv(req.Env); err != nil {
-		return &RequestError{Msg: err.Error()}
-	}
-	if cb := req.Callback; cb != nil && (len(cb.Target) > MaxCallbackTarget || len(cb.Token) > MaxCallbackToken) {
-		return &RequestError{Msg: fmt.Sprintf("callback: a target takes at most %d characters (a queue URL, a bus name or ARN) and a token %d (Step Functions' task tokens are at most 1024)",
-			MaxCallbackTarget, MaxCallbackToken)}
-	}
-	// A run gets exactly what was asked or nothing: what does not fit a
-	// task's overrides is refused now, before anything is stored or started.
-	if size := OverrideSize(req.Env, req.Command); size > MaxOverrideBytes {
-		return &RequestError{Msg: fmt.Sprintf("the run's environment and command take %d bytes; a task takes at most %d "+
-			"(ECS allows 8 KiB of overrides, and Longshore's own variables need the rest): pass large inputs by reference "+
-			"(put them in S3 and pass the object's key) or declare fixed values in the job's environment", size, MaxOverrideBytes)}
-	}
-	return nil
-}
-
-// Bounds of a request's callback: no queue URL, bus ARN or task token is
-// longer, and a run record stays small whatever a caller sends.
-const (
-	MaxCallbackTarget = 2048
-	MaxCallbackToken  = 4096
-)
-
-// MaxOverrideBytes bounds a request's environment and command, counted as
-// OverrideSize counts them. ECS takes 8 KiB of container overrides in all
-// (ecs.MaxOverrides), and the variables Longshore adds (run id, job,
-// attempt, trigger, an S3 key of up to 1 KiB, an SQS body of up to
-// run.MaxInlineBody) need the rest.
-const MaxOverrideBytes = 6 * 1024
-
-// OverrideSize is the size of an environment and a command as ECS counts
-// container overrides: the characters of their JSON.
-func OverrideSize(env map[string]string, command []string) int {
-	type kv struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	}
-	vars := make([]kv, 0, len(env))
-	for k, v := range env {
-		vars = append(vars, kv{k, v})
-	}
-	b, _ := json.Marshal(struct {
-		Environment []kv     `json:"environment,omitempty"`
-		Command     []string `json:"command,omitempty"`
-	}{vars, command})
-	return len(b)
 }
 
 // resumable reports whether a stored run was left before its task was
@@ -554,127 +478,6 @@ func Environment(spec *job.Spec, r run.Run) map[string]string {
 		}
 	}
 	return env
-}
-
-// Stop stops a run: a queued run is cancelled at once; a started one has its
-// task stopped, and the stop is classified as why when the task's end is
-// observed. Stopping a finished run changes nothing.
-func (s *Service) Stop(ctx context.Context, id string, why run.StopRequest) (run.Run, error) {
-	r, err := s.d.Store.Get(ctx, id)
-	if err != nil {
-		return r, err // the store names the run and the action
-	}
-	if r.Status.Terminal() {
-		return r, nil
-	}
-	if r.Status == run.StatusQueued {
-		r, err = s.finish(ctx, id, run.Outcome{Status: run.StatusCancelled, Reason: stopWords(why) + " before it started"})
-		if err == nil {
-			// A start that failed on its way (an answer lost) may have left
-			// a task: stop it too.
-			return r, s.stopFound(ctx, r, "its run was cancelled before it started")
-		}
-		if !isTransition(err) {
-			return r, err
-		}
-		// It started meanwhile: stop its task below.
-	}
-	r, err = s.mutate(ctx, id, func(r *run.Run) (bool, error) {
-		if r.Status.Terminal() || r.StopReq != run.StopNone {
-			return false, nil
-		}
-		r.StopReq = why
-		return true, nil
-	})
-	if err != nil || r.Status.Terminal() {
-		return r, err
-	}
-	if r.TaskRef == "" {
-		return s.stopUnrecorded(ctx, r)
-	}
-	if err := s.d.Runner.Stop(ctx, r.TaskRef, stopWords(r.StopReq)); err != nil {
-		return r, fmt.Errorf("stop task %s of run %s: %w", r.TaskRef, id, err)
-	}
-	s.d.Log.Info("run stopping", "run", id, "job", r.Job, "why", r.StopReq)
-	return r, nil
-}
-
-// stopUnrecorded stops the task of a run asked to stop before its task was
-// recorded. A runner that can find a run's task (ECS) is asked for it: found,
-// it is recorded and stopped; not found yet (its launch is still on its way),
-// the stop stays asked for, and whoever records the task next stops it (its
-// first observation, or the reconciler). Another runner is asked to start the
-// run's task, which finds the one started (Start is idempotent per run), and
-// start() stops it once recorded.
-func (s *Service) stopUnrecorded(ctx context.Context, r run.Run) (run.Run, error) {
-	finder, ok := s.d.Runner.(TaskFinder)
-	if !ok {
-		spec, err := s.spec(r.Job)
-		if err != nil {
-			return r, err
-		}
-		return s.start(ctx, spec, r, true)
-	}
-	ref, err := finder.Find(ctx, r.ID)
-	if errors.Is(err, ErrTaskNotFound) {
-		s.d.Log.Info("stop asked before the task is known", "run", r.ID, "job", r.Job, "why", r.StopReq)
-		return r, nil
-	}
-	if err != nil {
-		return r, fmt.Errorf("find the task of run %s: %w", r.ID, err)
-	}
-	r, err = s.mutateFrom(ctx, r, func(r *run.Run) (bool, error) {
-		if r.TaskRef != "" || r.Status.Terminal() {
-			return false, nil
-		}
-		r.TaskRef = ref
-		return true, nil
-	})
-	if err != nil || r.Status.Terminal() {
-		return r, err
-	}
-	if err := s.d.Runner.Stop(ctx, ref, stopWords(r.StopReq)); err != nil {
-		return r, fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
-	}
-	s.d.Log.Info("run stopping", "run", r.ID, "job", r.Job, "why", r.StopReq)
-	return r, nil
-}
-
-// stopFound stops the task a TaskFinder runner finds for a run, if any.
-func (s *Service) stopFound(ctx context.Context, r run.Run, reason string) error {
-	finder, ok := s.d.Runner.(TaskFinder)
-	if !ok {
-		return nil
-	}
-	ref, err := finder.Find(ctx, r.ID)
-	if errors.Is(err, ErrTaskNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("find the task of run %s: %w", r.ID, err)
-	}
-	if err := s.d.Runner.Stop(ctx, ref, reason); err != nil {
-		return fmt.Errorf("stop task %s of run %s: %w", ref, r.ID, err)
-	}
-	return nil
-}
-
-func isTransition(err error) bool {
-	var te *run.TransitionError
-	return errors.As(err, &te)
-}
-
-func stopWords(why run.StopRequest) string {
-	switch why {
-	case run.StopTimeout:
-		return "stopped after the job's timeout"
-	case run.StopReplace:
-		return "replaced by a newer run"
-	case run.StopShutdown:
-		return "stopped because the engine was shut down"
-	default:
-		return "stopped on request"
-	}
 }
 
 // StartDue starts the queued runs whose time has come — retries after
