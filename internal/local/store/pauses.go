@@ -4,27 +4,38 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/longshore/longshore/internal/dispatch"
 )
 
+// pauseCache keeps every job's pause state in memory once read: the
+// engine's data folder is locked to one engine, which is the only writer.
+type pauseCache struct {
+	mu     sync.Mutex
+	loaded bool
+	m      map[string]dispatch.Pause
+}
+
 // GetPause returns a job's runtime pause state, and false when it has none.
 func (s *Store) GetPause(ctx context.Context, jobName string) (dispatch.Pause, bool, error) {
-	var body string
-	err := s.r.QueryRowContext(ctx, `SELECT body FROM pauses WHERE job = ?`, jobName).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return dispatch.Pause{}, false, nil
+	c := &s.pauses
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loaded {
+		all, err := s.ListPauses(ctx)
+		if err != nil {
+			return dispatch.Pause{}, false, err
+		}
+		c.m = make(map[string]dispatch.Pause, len(all))
+		for _, p := range all {
+			c.m[p.Job] = p
+		}
+		c.loaded = true
 	}
-	if err != nil {
-		return dispatch.Pause{}, false, fmt.Errorf("read pause of %s: %w", jobName, err)
-	}
-	var p dispatch.Pause
-	if err := json.Unmarshal([]byte(body), &p); err != nil {
-		return dispatch.Pause{}, false, fmt.Errorf("read pause of %s: %w", jobName, err)
-	}
-	return p, true, nil
+	p, ok := c.m[jobName]
+	return p, ok, nil
 }
 
 // SetPause replaces a job's runtime pause state.
@@ -41,6 +52,12 @@ ON CONFLICT (job) DO UPDATE SET body = excluded.body`, p.Job, string(body))
 	if err != nil {
 		return fmt.Errorf("set pause of %s: %w", p.Job, s.full(err))
 	}
+	c := &s.pauses
+	c.mu.Lock()
+	if c.loaded {
+		c.m[p.Job] = p
+	}
+	c.mu.Unlock()
 	return nil
 }
 

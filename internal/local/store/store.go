@@ -50,6 +50,9 @@ type Store struct {
 	watch watchers
 	// recent are the runs written last, read back without a query.
 	recent recent
+	// pauses are the jobs' pause states, read once and then kept as they
+	// are written (every trigger reads its job's).
+	pauses pauseCache
 	// writes go to the committer (commitLoop) until closing is closed;
 	// committerDone is closed when it has returned.
 	writes        chan *write
