@@ -40,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -297,6 +298,7 @@ type motoClients struct {
 	sfn    *sfn.Client
 	logs   *cloudwatchlogs.Client
 	s3     *s3.Client
+	sched  *scheduler.Client
 }
 
 func newMotoClients(endpoint string) *motoClients {
@@ -311,6 +313,7 @@ func newMotoClients(endpoint string) *motoClients {
 		sfn:    sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = ep }),
 		logs:   cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = ep }),
 		s3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = ep; o.UsePathStyle = true }),
+		sched:  scheduler.NewFromConfig(cfg, func(o *scheduler.Options) { o.BaseEndpoint = ep }),
 	}
 }
 
@@ -642,9 +645,10 @@ func cfnString(v any) string {
 
 // create makes, in dependency order, the resources of the types the
 // functions use: network, cluster, log groups, the runs table, the results
-// bus, queues, buckets and task definitions; and resolves each function's
-// environment. Rules are read by the test (rule), not created: their
-// targets are Lambda functions moto cannot run.
+// bus, queues, buckets, task definitions, and the schedule group and
+// schedules (which the reconciler disables and enables); and resolves each
+// function's environment. Rules are read by the test (rule), not created:
+// their targets are Lambda functions moto cannot run.
 func (s *motoStack) create() {
 	t, m, ctx := s.t, s.m, context.Background()
 	s.t.Helper()
@@ -796,6 +800,38 @@ func (s *motoStack) create() {
 		}
 		s.functionEnv[name] = env
 	}
+	for _, id := range s.ofType("AWS::Scheduler::ScheduleGroup") {
+		p := s.props(id)
+		name := cfnString(p["Name"])
+		out, err := m.sched.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(name)})
+		if err != nil {
+			t.Fatalf("CreateScheduleGroup %s: %v", name, err)
+		}
+		s.refs[id], s.atts[id+".Arn"] = name, aws.ToString(out.ScheduleGroupArn)
+		s.created["AWS::Scheduler::ScheduleGroup"]++
+	}
+	// Schedules after the functions and queues: their targets are the
+	// launcher, their dead letters go to a queue. Every property is sent
+	// (the reconciler's switch must write them all back as they are); one
+	// this does not know fails the test rather than go missing.
+	scheduleKeys := []string{"Name", "GroupName", "Description", "ScheduleExpression", "ScheduleExpressionTimezone",
+		"FlexibleTimeWindow", "State", "Target", "StartDate", "EndDate", "KmsKeyArn"}
+	for _, id := range s.ofType("AWS::Scheduler::Schedule") {
+		for k := range s.resources[id].Properties {
+			if !slices.Contains(scheduleKeys, k) {
+				t.Fatalf("schedule %s has a property %s the moto deployment does not create", id, k)
+			}
+		}
+		p := s.props(id)
+		var in scheduler.CreateScheduleInput
+		s.decode(id, p, scheduleKeys, &in)
+		out, err := m.sched.CreateSchedule(ctx, &in)
+		if err != nil {
+			t.Fatalf("CreateSchedule %s: %v", aws.ToString(in.Name), err)
+		}
+		s.refs[id], s.atts[id+".Arn"] = aws.ToString(in.Name), aws.ToString(out.ScheduleArn)
+		s.created["AWS::Scheduler::Schedule"]++
+	}
 	var skipped []string
 	for _, id := range slices.Sorted(maps.Keys(s.resources)) {
 		typ := s.resources[id].Type
@@ -932,14 +968,14 @@ func (q *messages) receive(t *testing.T, wait int32) []string {
 // instance would. moto's Lambda could not run these binaries.
 type lambdaEndpoint struct {
 	url string
-	fns map[string]*function // by function name (deploy.FunctionName)
 	mu  sync.Mutex
+	fns map[string]*function // by function name (deploy.FunctionName)
 	// invoked lists the functions invoked, in order.
 	invoked []string
 }
 
 func newLambdaEndpoint(t *testing.T, fns map[string]*function) *lambdaEndpoint {
-	e := &lambdaEndpoint{fns: fns}
+	e := &lambdaEndpoint{fns: maps.Clone(fns)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", e.invoke)
 	srv := httptest.NewServer(mux)
@@ -956,7 +992,9 @@ func (e *lambdaEndpoint) invoke(w http.ResponseWriter, r *http.Request) {
 		name = name[i+len("function:"):]
 	}
 	name, _, _ = strings.Cut(name, ":")
+	e.mu.Lock()
 	f, ok := e.fns[name]
+	e.mu.Unlock()
 	if !ok {
 		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
 		w.Header().Set("Content-Type", "application/json")
@@ -987,6 +1025,25 @@ func (e *lambdaEndpoint) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(res.body)
+}
+
+// route hands the invokes of a function to another instance of it (as
+// Lambda may serve an invoke from any of a function's instances) until the
+// test ends.
+func (e *lambdaEndpoint) route(t *testing.T, name string, f *function) {
+	t.Helper()
+	e.mu.Lock()
+	was, ok := e.fns[name]
+	e.fns[name] = f
+	e.mu.Unlock()
+	if !ok {
+		t.Fatalf("no function %s behind the Lambda endpoint", name)
+	}
+	t.Cleanup(func() {
+		e.mu.Lock()
+		e.fns[name] = was
+		e.mu.Unlock()
+	})
 }
 
 // calls returns how often each function was invoked so far.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -41,10 +44,11 @@ import (
 // The deployment end to end against moto_server (moto 5.2.1): the CDK
 // app's template is synthesized and its resources created in moto (the
 // network, cluster, task definitions, runs table, results bus, queues,
-// buckets and log groups, with the template's properties); the four real
-// function binaries run under the fake Runtime API with the environment the
-// template gives them, every AWS call going to moto; the CLI's --aws
-// commands reach them through a local Lambda Invoke endpoint.
+// buckets, log groups, schedule group and schedules, with the template's
+// properties); the four real function binaries run under the fake Runtime
+// API with the environment the template gives them, every AWS call going to
+// moto; the CLI's --aws commands reach them through a local Lambda Invoke
+// endpoint.
 //
 // Where moto differs from AWS, the test says so and checks only what moto
 // implements; faults, throttling and failures[] are tested against the
@@ -541,6 +545,156 @@ func TestMotoTheDeployedFunctionsRunJobsOnMotoAndServeTheCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("pause --aws disables the job's schedule in Scheduler and records a paused job's invoke as not started; resume enables it as it was", func(t *testing.T) {
+		const reason = "warehouse migration"
+		name := deploy.ScheduleName(motoPrefix, "nightly-report", 0)
+		launcherName := deploy.FunctionName(motoPrefix, deploy.FunctionLauncher)
+		// The schedule as the template made it.
+		before := w.schedule(t, name)
+		target := before.Target
+		if before.State != schedtypes.ScheduleStateEnabled || aws.ToString(before.ScheduleExpression) != "cron(0 3 * * ? *)" ||
+			aws.ToString(before.ScheduleExpressionTimezone) != "Europe/Berlin" || before.FlexibleTimeWindow == nil ||
+			before.FlexibleTimeWindow.Mode != schedtypes.FlexibleTimeWindowModeOff || target == nil ||
+			aws.ToString(target.Arn) != "arn:aws:lambda:"+motoRegion+":"+motoAccount+":function:"+launcherName ||
+			aws.ToString(target.RoleArn) == "" || aws.ToString(target.Input) != w.scheduleInput(t, name) ||
+			target.RetryPolicy == nil || aws.ToInt32(target.RetryPolicy.MaximumEventAgeInSeconds) != 3600 ||
+			aws.ToInt32(target.RetryPolicy.MaximumRetryAttempts) != 185 ||
+			target.DeadLetterConfig == nil || !strings.HasPrefix(aws.ToString(target.DeadLetterConfig.Arn), "arn:aws:sqs:") ||
+			aws.ToString(before.Description) != "Longshore job nightly-report, triggers[0]" {
+			t.Fatalf("the schedule before the pause:\n%s\nstate %s", scheduleFields(before), before.State)
+		}
+		since := `paused since (\d{4}-\d\d-\d\d )?\d\d:\d\d \(` + regexp.QuoteMeta(reason) + `\)`
+		resumed := false
+		t.Cleanup(func() {
+			// Ended early: the jobs are resumed for the subtests that follow.
+			if resumed {
+				return
+			}
+			for _, job := range []string{"nightly-report", "hello"} {
+				w.cli(t, "resume", job, "--aws")
+			}
+		})
+		for _, job := range []string{"nightly-report", "hello"} {
+			got := w.cli(t, "pause", job, "--reason", reason, "--aws")
+			if got.code != 0 || !regexp.MustCompile(`^`+job+`: `+since+`\n$`).MatchString(got.stdout) {
+				t.Fatalf("pause %s --aws: %+v", job, got)
+			}
+		}
+		jobs := w.cli(t, "jobs", "--aws")
+		for _, line := range strings.Split(jobs.stdout, "\n") {
+			job, _, _ := strings.Cut(line, " ")
+			paused := job == "nightly-report" || job == "hello"
+			if paused != regexp.MustCompile(since).MatchString(line) || !paused && strings.Contains(line, "paused") {
+				t.Errorf("jobs --aws while nightly-report and hello are paused:\n%s", jobs.stdout)
+				break
+			}
+		}
+
+		// The reconciler runs once a minute, and an instance trusts a pause
+		// state it read for host.PauseCacheTTL (10 s): its next run reads
+		// the state afresh. The test cannot move a function's clock on, so
+		// each sweep here is a new instance's.
+		updates := func() []awsCall { return w.rec.ops(http.MethodPut + " /schedules/" + name) }
+		var res handler.ReconcileResult
+		w.instance(t, deploy.FunctionReconciler).ok([]byte(`{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}`), &res)
+		if res.SchedulesSwitched != 1 {
+			t.Errorf("the reconciler after the pause switched %d schedules, want 1", res.SchedulesSwitched)
+		}
+		disabled := w.schedule(t, name)
+		if disabled.State != schedtypes.ScheduleStateDisabled {
+			t.Errorf("after the pause the schedule is %s", disabled.State)
+		}
+		if got, want := scheduleFields(disabled), scheduleFields(before); got != want {
+			t.Errorf("disabling changed the schedule:\n%s\nwant\n%s", got, want)
+		}
+		// The functions' UpdateSchedule reached moto (AWS_ENDPOINT_URL, the
+		// reconciler's Scheduler client too), and moto took it.
+		if calls := updates(); len(calls) != 1 || calls[0].Service != "scheduler" || calls[0].Status != http.StatusOK {
+			t.Errorf("UpdateSchedule calls of the functions: %+v", calls)
+		}
+
+		// A launcher instance that has not read the pause state yet (a warm
+		// one trusts what it read for up to 10 s): an invoke of hello, from
+		// the CLI, is recorded as a run that did not start, and no task is
+		// started; a schedule of nightly-report (one Scheduler sent before
+		// the schedule was disabled) starts nothing and records nothing.
+		paused := w.instance(t, deploy.FunctionLauncher)
+		w.lambda.route(t, launcherName, paused)
+		p := w.start(t, "run", "hello", "--wait", "--aws", "--progress", "plain")
+		id, err := p.lines.next(30 * time.Second)
+		if err != nil || !run.ValidID(id) {
+			t.Fatalf("run hello --wait --aws printed %q first (%v); stderr:\n%s", id, err, p.stderr.String())
+		}
+		code, ok := p.wait(30 * time.Second)
+		if want := id + " hello (attempt 1): cancelled: did not start: job paused (" + reason + ")"; !ok || code == 0 ||
+			!strings.Contains(p.stderr.String(), want) {
+			t.Errorf("run hello --wait --aws of a paused job: exit %d, ended %v; want %q on stderr:\n%s", code, ok, want, p.stderr.String())
+		}
+		var got api.Run
+		w.cliJSON(t, &got, "runs", "get", id, "--aws", "--json")
+		if got.Status != "cancelled" || got.Reason != "did not start: job paused ("+reason+")" || got.StartedAt != nil {
+			t.Errorf("runs get --aws of the paused invoke: %+v", got)
+		}
+		if calls := w.runTasks(t, id); len(calls) != 0 {
+			t.Errorf("a task was started for a paused job: %+v", calls)
+		}
+		due := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+		fill := strings.NewReplacer(deploy.SchedulerScheduledTime, due.Format(time.RFC3339),
+			deploy.SchedulerScheduleArn, aws.ToString(before.Arn), deploy.SchedulerExecutionID, "moto-exec-paused")
+		var dropped handler.LaunchResult
+		paused.ok([]byte(fill.Replace(w.scheduleInput(t, name))), &dropped)
+		for _, r := range dropped.Runs {
+			if r.ID != "" {
+				t.Errorf("a schedule of a paused job made run %+v", r)
+			}
+		}
+		runs, _, err := w.store.List(context.Background(), dispatch.Query{Job: "nightly-report"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Trigger.ScheduledTime != nil && r.Trigger.ScheduledTime.Equal(due) {
+				t.Errorf("the schedule of the paused job was recorded: %+v", r)
+			}
+		}
+
+		for _, job := range []string{"nightly-report", "hello"} {
+			if got := w.cli(t, "resume", job, "--aws"); got.code != 0 || got.stdout != job+": active\n" {
+				t.Fatalf("resume %s --aws: %+v", job, got)
+			}
+		}
+		resumed = true
+		if jobs := w.cli(t, "jobs", "--aws"); jobs.code != 0 || strings.Contains(jobs.stdout, "paused") {
+			t.Errorf("jobs --aws after the resume: %+v", jobs)
+		}
+		res = handler.ReconcileResult{}
+		w.instance(t, deploy.FunctionReconciler).ok([]byte(`{"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}`), &res)
+		if res.SchedulesSwitched != 1 {
+			t.Errorf("the reconciler after the resume switched %d schedules, want 1", res.SchedulesSwitched)
+		}
+		enabled := w.schedule(t, name)
+		if enabled.State != schedtypes.ScheduleStateEnabled {
+			t.Errorf("after the resume the schedule is %s", enabled.State)
+		}
+		if got, want := scheduleFields(enabled), scheduleFields(before); got != want {
+			t.Errorf("enabling changed the schedule:\n%s\nwant\n%s", got, want)
+		}
+		if calls := updates(); len(calls) != 2 || calls[1].Status != http.StatusOK {
+			t.Errorf("UpdateSchedule calls of the functions: %+v", calls)
+		}
+		// Resumed, hello's invokes start tasks again (on an instance that
+		// read the state after the resume).
+		w.lambda.route(t, launcherName, w.instance(t, deploy.FunctionLauncher))
+		started := w.cli(t, "run", "hello", "--aws")
+		again := strings.TrimSpace(started.stdout)
+		if started.code != 0 || !run.ValidID(again) {
+			t.Fatalf("run hello --aws after the resume: %+v", started)
+		}
+		if r := w.run(t, again); r.Status != run.StatusStarting || len(w.runTasks(t, again)) != 1 {
+			t.Errorf("hello's run after the resume is %s, with %d RunTask calls", r.Status, len(w.runTasks(t, again)))
+		}
+	})
+
 	t.Run("the STOPPED events passed the template's tracking rule, and only they", func(t *testing.T) {
 		// Every event was put on the default bus; the rule delivers only
 		// this cluster's STOPPED ones.
@@ -577,6 +731,9 @@ type motoWorld struct {
 	results, tracked, replies     *messages
 	replyURL                      string
 	cliEnv                        []string
+	// fnEnv is each function's environment, by function name
+	// (deploy.FunctionName), for more instances of it (instance).
+	fnEnv map[string][]string
 
 	mu          sync.Mutex
 	startedAt   map[string]time.Time // run id -> when its task "started"
@@ -592,7 +749,7 @@ func newMotoWorld(t *testing.T, endpoint string, tmpl map[string]any) *motoWorld
 	m.holdTasks(t, endpoint)
 	stack := newMotoStack(t, m, tmpl)
 	stack.create()
-	w := &motoWorld{t: t, m: m, stack: stack, rec: newRecorder(t, endpoint), startedAt: map[string]time.Time{}}
+	w := &motoWorld{t: t, m: m, stack: stack, rec: newRecorder(t, endpoint), startedAt: map[string]time.Time{}, fnEnv: map[string][]string{}}
 
 	launcherEnv := stack.functionEnv[deploy.FunctionName(motoPrefix, deploy.FunctionLauncher)]
 	w.table, w.cluster, w.payloadBucket = launcherEnv[deploy.EnvRunsTable], launcherEnv[deploy.EnvCluster], launcherEnv[deploy.EnvPayloadBucket]
@@ -656,7 +813,8 @@ func newMotoWorld(t *testing.T, endpoint string, tmpl map[string]any) *motoWorld
 			}
 			env = append(env, k+"="+v)
 		}
-		fns[name] = startFunction(t, fn, lambdaBinary(t, fn), env)
+		w.fnEnv[name] = slices.Clip(env)
+		fns[name] = startFunction(t, fn, lambdaBinary(t, fn), w.fnEnv[name])
 	}
 	w.launcher = fns[deploy.FunctionName(motoPrefix, deploy.FunctionLauncher)]
 	w.tracker = fns[deploy.FunctionName(motoPrefix, deploy.FunctionTracker)]
@@ -671,6 +829,19 @@ func newMotoWorld(t *testing.T, endpoint string, tmpl map[string]any) *motoWorld
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=" + endpoint, "AWS_ENDPOINT_URL_LAMBDA=" + w.lambda.url,
 		"LONGSHORE_PREFIX=" + motoPrefix, "LONGSHORE_ENDPOINT="}
 	return w
+}
+
+// instance starts another instance of a function (deploy.FunctionLauncher,
+// ...), as Lambda does for a cold start: a new process with the
+// environment of the first, and nothing in its memory. It is stopped when
+// the test ends.
+func (w *motoWorld) instance(t *testing.T, fn string) *function {
+	t.Helper()
+	env, ok := w.fnEnv[deploy.FunctionName(motoPrefix, fn)]
+	if !ok {
+		t.Fatalf("no function %s", fn)
+	}
+	return startFunction(t, fn, lambdaBinary(t, fn), env)
 }
 
 // launch invokes the launcher directly (api.RunRequest).
@@ -854,6 +1025,27 @@ func (w *motoWorld) scheduleInput(t *testing.T, name string) string {
 	}
 	t.Fatalf("no schedule %s with an input in the template", name)
 	return ""
+}
+
+// schedule reads a schedule of the deployment (in its group) from moto's
+// Scheduler.
+func (w *motoWorld) schedule(t *testing.T, name string) *scheduler.GetScheduleOutput {
+	t.Helper()
+	out, err := w.m.sched.GetSchedule(context.Background(), &scheduler.GetScheduleInput{Name: aws.String(name),
+		GroupName: aws.String(deploy.ScheduleGroupName(motoPrefix))})
+	if err != nil {
+		t.Fatalf("GetSchedule %s: %v", name, err)
+	}
+	return out
+}
+
+// scheduleFields is a schedule as JSON less its state and the time of its
+// last change: what disabling or enabling it leaves as it was.
+func scheduleFields(s *scheduler.GetScheduleOutput) string {
+	c := *s
+	c.State, c.LastModificationDate = "", nil
+	b, _ := json.MarshalIndent(c, "", "  ")
+	return string(b)
 }
 
 // queueID is the logical id of the template's queue of that name.
