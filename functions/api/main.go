@@ -28,7 +28,7 @@ func main() {
 	}
 	reader := logs.NewFromConfig(awsCfg, host.Endpoint(host.ServiceCloudWatchLogs, os.Getenv))
 	apiHandler := handler.NewAPI(handler.APIOptions{Service: h.Service, Runs: h.Store, Tasks: h.Runner, Logs: reader, Prefix: cfg.Prefix, Log: h.Log,
-		JobFiles: h.JobFiles,
+		JobFiles: h.JobFiles, Jobs: h.Jobs, Pauses: h.Service,
 	})
 	lambda.Start(apiHandler.Handle)
 }

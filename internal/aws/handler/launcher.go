@@ -376,6 +376,10 @@ func (l *Launcher) scheduled(ctx context.Context, jobName, schedule string, at t
 	if !dispatch.Stored(got, err) {
 		return LaunchResult{}, fmt.Errorf("launch %s scheduled at %s: %w", jobName, at.Format(time.RFC3339), err)
 	}
+	if got.Paused {
+		l.o.Log.Info("schedule dropped: job paused", append([]any{"job", jobName, "at", at}, logAttrs...)...)
+		return LaunchResult{Runs: []LaunchedRun{}, Ignored: "job " + jobName + " is paused: its schedules start nothing"}, nil
+	}
 	l.o.Log.Info("schedule fired", append([]any{"job", jobName, "at", at, "run", got.Run.ID, "status", got.Run.Status, "duplicate", got.Duplicate}, logAttrs...)...)
 	return l.result(got), nil
 }

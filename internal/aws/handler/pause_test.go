@@ -36,14 +36,18 @@ func TestAJobPausedThroughTheAPIFunctionDropsItsSchedulesAndRecordsItsOtherTrigg
 		t.Errorf("an invoke of a paused job made run %s %q and %d tasks; want a cancelled run saying why, no task", r.Status, r.Reason, w.runner.Count())
 	}
 	before := len(w.runs())
-	if _, err := w.launcher.Handle(ctx, schedulePayload("nightly-report", "2026-11-23T03:00:00Z")); err != nil {
+	out, err := w.launcher.Handle(ctx, schedulePayload("nightly-report", "2026-11-23T03:00:00Z"))
+	if err != nil {
 		t.Fatalf("a schedule firing for a paused job: %v", err)
+	}
+	if res := out.(handler.LaunchResult); len(res.Runs) != 0 || res.Ignored != "job nightly-report is paused: its schedules start nothing" {
+		t.Errorf("the launcher answered %+v for a paused job's schedule; want no run and why", res)
 	}
 	if len(w.runs()) != before {
 		t.Errorf("a paused job's schedule recorded a run; want it dropped")
 	}
 
-	out, err := w.api.Serve(ctx, handler.APIRequest{Op: handler.OpPauses})
+	out, err = w.api.Serve(ctx, handler.APIRequest{Op: handler.OpPauses})
 	if err != nil {
 		t.Fatal(err)
 	}
