@@ -77,10 +77,12 @@ func (c *ctr) Wait(ctx context.Context, out task.Output) (task.Exit, error) {
 	c.out, c.stopLogs, c.logsDone = out, stopLogs, make(chan bool, 1)
 	go func() { c.logsDone <- c.streamLogs(logsCtx, true) }()
 	for {
-		w := c.b.api.ContainerWait(ctx, c.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
-		select {
-		case <-w.Result:
-		case <-w.Error:
+		if c.b.podman == nil || c.b.podman.wait(ctx, c.id) != nil {
+			w := c.b.api.ContainerWait(ctx, c.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+			select {
+			case <-w.Result:
+			case <-w.Error:
+			}
 		}
 		ictx, cancel := context.WithTimeout(ctx, callTimeout)
 		res, err := c.b.api.ContainerInspect(ictx, c.id, client.ContainerInspectOptions{})
@@ -113,12 +115,23 @@ func (c *ctr) exit() task.Exit {
 		MemoryMiB: c.memoryMiB, OOMKilled: st.OOMKilled}
 }
 
-// Drain waits for the log stream to end once the container has stopped,
-// not for long, then reads the whole output once more, which writes only
-// what the stream had not. Podman may end a followed stream before the
-// last lines the container wrote have reached it (seen under load: a run's
-// last line missing), so the stream's own end is not trusted.
+// Drain completes the output once the container has stopped: it reads the
+// whole output once more, which writes only what the followed stream had
+// not. Podman may end a followed stream before the last lines the
+// container wrote have reached it (seen under load: a run's last line
+// missing), and may end it only about 400 ms after the container, or
+// never, so neither the stream's own end is trusted nor waited for: once
+// the container's final state is known the stream is closed at once. A
+// container whose end is not known gets its stream a moment to end.
 func (c *ctr) Drain() {
+	if c.state != nil {
+		c.stopLogs()
+		<-c.logsDone
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		c.streamLogs(ctx, false)
+		cancel()
+		return
+	}
 	select {
 	case <-c.logsDone:
 	case <-time.After(logsDrain):

@@ -40,6 +40,9 @@ type Engine struct {
 	host    string
 	version string
 	c       *client.Client
+	// podman is Podman's own API beside the Docker one, when the engine is
+	// Podman.
+	podman *libpod
 }
 
 // Host is the engine's address (unix:///run/podman/podman.sock).
@@ -79,7 +82,11 @@ func Connect(ctx context.Context, host string) (*Engine, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("container engine at %s: %w", host, err)
 	}
-	return &Engine{host: host, version: c.ClientVersion(), c: c}, nil
+	e := &Engine{host: host, version: c.ClientVersion(), c: c}
+	if isPodman(ctx, c) {
+		e.podman = newLibpod(host)
+	}
+	return e, nil
 }
 
 // ErrNoEngine: no container engine answers at any of the usual addresses.

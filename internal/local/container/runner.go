@@ -142,7 +142,10 @@ type Runner struct {
 
 // backend creates, watches and kills containers for the Supervisor.
 type backend struct {
-	api     api
+	api api
+	// podman, when the engine is Podman, waits for containers through its
+	// own API.
+	podman  *libpod
 	jobsDir string
 	owner   string
 	network string
@@ -173,7 +176,7 @@ func New(o Options) (*Runner, error) {
 	default:
 		return nil, fmt.Errorf("container runner: network %q: use %s or %s", o.Network, NetworkNone, NetworkHost)
 	}
-	b := &backend{api: o.Engine.c, jobsDir: c.JobsDir, owner: Owner(c.DataDir), network: o.Network, grace: c.Grace, secrets: c.Secrets}
+	b := &backend{api: o.Engine.c, podman: o.Engine.podman, jobsDir: c.JobsDir, owner: Owner(c.DataDir), network: o.Network, grace: c.Grace, secrets: c.Secrets}
 	s, err := task.New(b, c)
 	if err != nil {
 		return nil, err
