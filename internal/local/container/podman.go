@@ -13,11 +13,18 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// libpodWaitInterval is how often Podman looks at a container for its own
-// wait endpoint. Its Docker-compatible wait looks every 250 ms, which adds
-// up to a quarter second (often half) to every run; its own API takes the
-// interval as a parameter.
-const libpodWaitInterval = 10 * time.Millisecond
+// How often Podman looks at a container for its own wait endpoint. Its
+// Docker-compatible wait looks every 250 ms, which adds up to a quarter
+// second (often half) to every run; its own API takes the interval as a
+// parameter. A container is looked at every libpodWaitFast during its
+// first libpodFastFor (most short tasks end then), and every
+// libpodWaitSlow after, so that a task running for hours does not keep
+// Podman busy.
+const (
+	libpodWaitFast = 10 * time.Millisecond
+	libpodFastFor  = 2 * time.Second
+	libpodWaitSlow = 250 * time.Millisecond
+)
 
 // libpod talks to the Podman-only part of a Podman service's API: the
 // wait that is told how often to look. Docker has no such endpoint: with
@@ -70,7 +77,18 @@ func newLibpod(host string) *libpod {
 // wait returns once the container is no longer running (stopped or
 // exited), or ctx is done.
 func (l *libpod) wait(ctx context.Context, id string) error {
-	q := url.Values{"condition": {"stopped", "exited"}, "interval": {libpodWaitInterval.String()}}
+	fast, cancel := context.WithTimeout(ctx, libpodFastFor)
+	err := l.waitEvery(fast, id, libpodWaitFast)
+	cancel()
+	if err == nil || ctx.Err() != nil || fast.Err() == nil {
+		return err
+	}
+	return l.waitEvery(ctx, id, libpodWaitSlow)
+}
+
+// waitEvery waits for the container with Podman looking every interval.
+func (l *libpod) waitEvery(ctx context.Context, id string, interval time.Duration) error {
+	q := url.Values{"condition": {"stopped", "exited"}, "interval": {interval.String()}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.base+"/containers/"+url.PathEscape(id)+"/wait?"+q.Encode(), nil)
 	if err != nil {
 		return err
