@@ -12,6 +12,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/longshore/longshore/internal/run"
 )
 
 // DefaultEndpoint is where `longshore local` serves the API unless told otherwise.
@@ -131,6 +134,16 @@ func (c *Client) Start(ctx context.Context, req RunRequest) (RunResponse, error)
 func (c *Client) Get(ctx context.Context, id string) (Run, error) {
 	var out Run
 	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id), nil, &out)
+	return out, err
+}
+
+// GetChanged reads one run once it is no longer in status (or has a next
+// attempt), or after wait (at most MaxChangeWait seconds): a follower asks
+// again at once rather than every so often.
+func (c *Client) GetChanged(ctx context.Context, id string, status run.Status, wait time.Duration) (Run, error) {
+	q := url.Values{"waitSeconds": {strconv.Itoa(int(min(wait, MaxChangeWait*time.Second) / time.Second))}, "status": {string(status)}}
+	var out Run
+	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id)+"?"+q.Encode(), nil, &out)
 	return out, err
 }
 

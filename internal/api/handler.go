@@ -92,7 +92,7 @@ type handler struct {
 //	                                                 name, ARN or partial ARN (FunctionName)
 //	POST /v1/runs                                    start a run (RunRequest)
 //	GET  /v1/runs?job=&status=&limit=&cursor=        list runs, newest first
-//	GET  /v1/runs/{id}                               one run
+//	GET  /v1/runs/{id}                               one run; ?waitSeconds=N&status=S answers once it is no longer S
 //	GET  /v1/runs/{id}/logs?stream=stdout&offset=N   output from an offset
 //	GET  /v1/runs/{id}/logs?stream=stdout&tail=N     the last N bytes of output
 //	POST /v1/runs/{id}/stop                          stop a run
@@ -347,10 +347,21 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	wait, err := changeWait(r)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// Watch before reading, so that no write after the read goes unseen.
+	runs, stop := h.watch(id)
+	defer stop()
 	got, err := h.o.Runs.Get(r.Context(), id)
 	if err != nil {
 		WriteError(w, statusOf(err), err.Error())
 		return
+	}
+	if wait.d > 0 {
+		got = h.waitChange(r.Context(), got, wait, runs)
 	}
 	v := FromRun(got)
 	if h.o.Notifications != nil {
@@ -359,6 +370,58 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, v)
+}
+
+// changeWaiting is a GET of a run asked to wait while the run is as the
+// caller last saw it: ?waitSeconds=N&status=S answers once the run's
+// status is not S, or it has a next attempt, or N seconds have passed.
+type changeWaiting struct {
+	d      time.Duration
+	status run.Status
+}
+
+// MaxChangeWait bounds a GET's waitSeconds.
+const MaxChangeWait = 60
+
+func changeWait(r *http.Request) (changeWaiting, error) {
+	q := r.URL.Query()
+	ws := q.Get("waitSeconds")
+	if ws == "" {
+		return changeWaiting{}, nil
+	}
+	n, err := strconv.Atoi(ws)
+	if err != nil || n < 0 || n > MaxChangeWait {
+		return changeWaiting{}, fmt.Errorf("waitSeconds %q is out of range: use 0 to %d", ws, MaxChangeWait)
+	}
+	st := run.Status(q.Get("status"))
+	if !st.Valid() {
+		return changeWaiting{}, fmt.Errorf("status %q is unknown: with waitSeconds, give the status the run had when last read", st)
+	}
+	return changeWaiting{d: time.Duration(n) * time.Second, status: st}, nil
+}
+
+// waitChange waits, at most w.d, until the run is no longer as the caller
+// saw it, and returns it as it is then.
+func (h *handler) waitChange(ctx context.Context, r run.Run, w changeWaiting, runs <-chan run.Run) run.Run {
+	ctx, cancel := context.WithTimeout(ctx, w.d)
+	defer cancel()
+	tick := time.NewTicker(h.o.Poll)
+	defer tick.Stop()
+	for r.Status == w.status && r.NextRunID == "" {
+		select {
+		case <-ctx.Done():
+			return r
+		case got := <-runs:
+			if got.Revision > r.Revision {
+				r = got
+			}
+		case <-tick.C:
+			if next, err := h.o.Runs.Get(ctx, r.ID); err == nil {
+				r = next
+			}
+		}
+	}
+	return r
 }
 
 // list serves GET /v1/runs.

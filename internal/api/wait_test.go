@@ -140,3 +140,60 @@ func TestAWaitingStartIsAnsweredWhenItsRunEnds(t *testing.T) {
 		})
 	}
 }
+
+func TestAGetThatWaitsIsAnsweredWhenTheRunChangesFromTheStatusItHad(t *testing.T) {
+	spec, err := job.Parse([]byte("image: {uri: busybox}\n"), "hello", "jobs/hello/job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &watchedStore{Store: fake.NewStore(), watching: map[string][]chan run.Run{}, readSeen: make(chan string, 16)}
+	runner := fake.NewRunner()
+	clock := fake.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	svc := dispatch.New(dispatch.Deps{Jobs: catalog{"hello": spec}, Store: st, Runner: runner, Notifier: &fake.Notifier{},
+		Now: clock.Now, NewID: func() (string, error) { return "r-0000000000000001", nil },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(api.NewHandler(api.Options{Launcher: svc, Runs: st, Changes: st, Logs: logs{},
+		Poll: time.Hour, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer srv.Close()
+	c, _ := api.NewClient(srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	started, err := c.Start(ctx, api.RunRequest{Job: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan api.Run, 1)
+	go func() {
+		r, err := c.GetChanged(ctx, started.ID, started.Status, 50*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- r
+	}()
+	select {
+	case <-st.readSeen:
+	case <-ctx.Done():
+		t.Fatal("the waiting GET never watched its run")
+	}
+	if _, err := svc.Observe(ctx, runner.SetState(started.ID, run.TaskState{Phase: run.PhaseRunning})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-answered:
+		if r.Status != run.StatusRunning {
+			t.Errorf("the waiting GET answered %s, want running", r.Status)
+		}
+	case <-ctx.Done():
+		t.Fatal("the waiting GET was not answered when its run changed")
+	}
+	for _, bad := range []string{"?waitSeconds=61&status=running", "?waitSeconds=5&status=sleeping", "?waitSeconds=x&status=running"} {
+		resp, err := srv.Client().Get(srv.URL + "/v1/runs/" + started.ID + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("GET %s = %d, want 400", bad, resp.StatusCode)
+		}
+	}
+}

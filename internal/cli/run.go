@@ -184,10 +184,24 @@ either).`,
 	return cmd
 }
 
+// changeWaiter is a backend that answers a run once it has changed (the
+// local engine's runs API), so that following one needs no polling.
+type changeWaiter interface {
+	GetChanged(ctx context.Context, id string, status run.Status, wait time.Duration) (api.Run, error)
+}
+
+// changeWait is how long one question of a changeWaiter may wait; a live
+// status line, which counts the seconds, asks every second.
+const (
+	changeWait     = 30 * time.Second
+	changeWaitLive = time.Second
+)
+
 // follow reports the status changes of a run and its retries until the
 // last attempt has finished, and returns that attempt.
 func (a *App) follow(ctx context.Context, c backend, r api.Run, p *progress) (api.Run, error) {
 	every := pace(c)
+	waiter, waits := c.(changeWaiter)
 	for {
 		p.show(r)
 		if r.Status.Terminal() && r.NextRunID == "" {
@@ -197,12 +211,22 @@ func (a *App) follow(ctx context.Context, c backend, r api.Run, p *progress) (ap
 		if r.Status.Terminal() {
 			id = r.NextRunID
 		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-a.after(every.next()):
+		var next api.Run
+		var err error
+		if waits && id == r.ID {
+			wait := changeWait
+			if p.live {
+				wait = changeWaitLive
+			}
+			next, err = waiter.GetChanged(ctx, id, r.Status, wait)
+		} else {
+			select {
+			case <-ctx.Done():
+				return r, ctx.Err()
+			case <-a.after(every.next()):
+			}
+			next, err = c.Get(ctx, id)
 		}
-		next, err := c.Get(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
 				return r, ctx.Err()
