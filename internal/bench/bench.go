@@ -55,6 +55,7 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 		{"throughput", func() ([]Row, error) { r, err := Throughput(ctx, o.Bin, n, conc, rounds); return []Row{r}, err }},
 		{"history", func() ([]Row, error) { return History(ctx, o.Bin, n, conc, rounds, withRuns, bigRuns) }},
 		{"trigger latency", func() ([]Row, error) { return Latency(ctx, o.Bin, jobs, samples) }},
+		{"containers", func() ([]Row, error) { return Containers(ctx, o.Bin, rounds) }},
 		{"schedule firing", func() ([]Row, error) { return Firing(ctx, o.Bin, jobs) }},
 		{"memory", func() ([]Row, error) { return Memory(ctx, o.Bin, 1000, 100) }},
 		{"burst drain", func() ([]Row, error) { return Burst(ctx, burst) }},
