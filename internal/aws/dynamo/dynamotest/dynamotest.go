@@ -6,12 +6,14 @@ package dynamotest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,46 +45,74 @@ func Missing(t testing.TB, format string, args ...any) {
 // the test is skipped (failed under LONGSHORE_REQUIRE_ALL=1).
 func Start(t testing.TB) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		Missing(t, "node is not installed: dynalite cannot run")
+	s, err := Run()
+	if errors.Is(err, ErrMissing) {
+		Missing(t, "%v", err)
 	}
-	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Stop)
+	return s.URL
+}
+
+// ErrMissing is Run's error when node or dynalite is not installed.
+var ErrMissing = errors.New("dynalite cannot run")
+
+// Server is a dynalite process (Run).
+type Server struct {
+	// URL is its endpoint.
+	URL    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Stop kills the process and waits for it.
+func (s *Server) Stop() {
+	s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// Run starts dynalite on a free loopback port, for a test (Start) or a
+// benchmark; the caller stops it. Without node or dynalite (npm ci) the
+// error wraps ErrMissing.
+func Run() (*Server, error) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("%w: node is not installed", ErrMissing)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
 	cli := filepath.Join(root, "node_modules", "dynalite", "cli.js")
 	if _, err := os.Stat(cli); err != nil {
-		Missing(t, "dynalite is not installed (%s): run npm ci", cli)
+		return nil, fmt.Errorf("%w: dynalite is not installed (%s): run npm ci", ErrMissing, cli)
 	}
+	var outs []string
 	for range 3 {
 		port, err := freePort()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cmd := exec.Command(node, cli, "--port", strconv.Itoa(port),
 			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
-			t.Fatalf("start dynalite: %v", err)
+			return nil, fmt.Errorf("start dynalite: %w", err)
 		}
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		if waitListening(addr, exited, 15*time.Second) {
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
-			return "http://" + addr
+			return &Server{URL: "http://" + addr, cmd: cmd, exited: exited}, nil
 		}
 		cmd.Process.Kill()
 		<-exited
-		t.Logf("dynalite on port %d did not come up: %s", port, out.String())
+		outs = append(outs, fmt.Sprintf("port %d: %s", port, out.String()))
 	}
-	t.Fatal("start dynalite: it never listened")
-	return ""
+	return nil, fmt.Errorf("start dynalite: it never listened (%s)", strings.Join(outs, "; "))
 }
 
 func waitListening(addr string, exited <-chan struct{}, within time.Duration) bool {
@@ -148,19 +178,28 @@ func CreateTable(t testing.TB, client *dynamodb.Client) string {
 	name := fmt.Sprintf("runs-%d-%d", os.Getpid(), tables.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := client.CreateTable(ctx, dynamo.TableSchema(name)); err != nil {
-		t.Fatalf("create table %s: %v", name, err)
+	if err := Create(ctx, client, dynamo.TableSchema(name)); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// Create creates a table and waits until it is active.
+func Create(ctx context.Context, client *dynamodb.Client, in *dynamodb.CreateTableInput) error {
+	name := aws.ToString(in.TableName)
+	if _, err := client.CreateTable(ctx, in); err != nil {
+		return fmt.Errorf("create table %s: %w", name, err)
 	}
 	// Even with --createTableMs 0, dynalite makes the table active on its
 	// next tick.
 	for {
 		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		if err == nil && out.Table.TableStatus == types.TableStatusActive {
-			return name
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("table %s never became active: %v", name, err)
+			return fmt.Errorf("table %s never became active: %v", name, err)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
