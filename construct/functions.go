@@ -19,6 +19,9 @@ type functionSpec struct {
 	name        string
 	description string
 	timeout     time.Duration
+	// memoryMB is the function's memory, which also sets its share of a
+	// vCPU (one at 1,769 MB) and the price of each millisecond.
+	memoryMB int
 }
 
 // launcherTimeout bounds a launcher invocation; SQS trigger queues hide a
@@ -28,11 +31,19 @@ const launcherTimeout = 60 * time.Second
 // functionSpecs: the launcher answers direct invokes (with a short wait
 // for the run, capped by its timeout) and SQS batches; the reconciler
 // sweeps every run still active every minute.
+//
+// The launcher and the tracker, which every run invokes, have Lambda's
+// least memory: they peak at about 20 MiB (make bench measures it), an SQS
+// batch (6 MB at most) adds a few times its size, and most of an
+// invocation is spent waiting for DynamoDB, ECS and EventBridge, billed by
+// the millisecond at the memory's price. The reconciler and the api read
+// pages of up to a thousand runs (the api for every job at once on the
+// dashboard's Jobs page), so they keep twice as much, and the CPU with it.
 var functionSpecs = []functionSpec{
-	{deploy.FunctionLauncher, "Longshore: turn schedules, uploads, messages and invokes into runs", launcherTimeout},
-	{deploy.FunctionTracker, "Longshore: record ECS task state changes, classify, retry, notify", 60 * time.Second},
-	{deploy.FunctionReconciler, "Longshore: stop timed-out tasks and repair runs whose events were missed", 5 * time.Minute},
-	{deploy.FunctionAPI, "Longshore: the runs API of the command line (query, stop, logs)", 30 * time.Second},
+	{deploy.FunctionLauncher, "Longshore: turn schedules, uploads, messages and invokes into runs", launcherTimeout, 128},
+	{deploy.FunctionTracker, "Longshore: record ECS task state changes, classify, retry, notify", 60 * time.Second, 128},
+	{deploy.FunctionReconciler, "Longshore: stop timed-out tasks and repair runs whose events were missed", 5 * time.Minute, 256},
+	{deploy.FunctionAPI, "Longshore: the runs API of the command line (query, stop, logs)", 30 * time.Second, 256},
 }
 
 // FunctionsProps is where the code is and what the functions are told.
@@ -109,7 +120,7 @@ func newFunction(scope constructs.Construct, spec functionSpec, props *Functions
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
 		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(props.Dir, spec.name)), nil),
-		MemorySize:    jsii.Number(256),
+		MemorySize:    jsii.Number(spec.memoryMB),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.timeout.Seconds())),
 		Role:          f.Role,
 		LogGroup:      f.LogGroup,

@@ -195,6 +195,11 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 			"TreatMissingData": "notBreaching",
 		}},
 	}
+	// The functions every run invokes have Lambda's least memory (make bench
+	// prices each run at the template's memory: docs/benchmarks.md).
+	functionMemoryMB := map[string]int{
+		deploy.FunctionLauncher: 128, deploy.FunctionTracker: 128, deploy.FunctionReconciler: 256, deploy.FunctionAPI: 256,
+	}
 	for _, fn := range construct.FunctionNames {
 		tests = append(tests, struct {
 			name  string
@@ -205,6 +210,7 @@ func TestTheDefaultDeploymentProvisionsEveryResource(t *testing.T) {
 			"Runtime":       "provided.al2023",
 			"Architectures": []any{"arm64"},
 			"Handler":       "bootstrap",
+			"MemorySize":    functionMemoryMB[fn],
 			"LoggingConfig": objectLike(map[string]any{"LogGroup": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Functions" + strings.ToUpper(fn[:1]) + fn[1:] + "Logs"))}}),
 			"Environment": map[string]any{"Variables": objectLike(map[string]any{
 				deploy.EnvPrefix:         "longshore",
