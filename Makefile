@@ -75,8 +75,9 @@ fuzz:
 	scripts/fuzz.sh
 
 # One table of ratios measured in the same run (cmd/longshore-bench), kept in
-# docs/benchmarks.md; then the Go benchmarks of the hot paths.
-bench: cli
+# docs/benchmarks.md; then the Go benchmarks of the hot paths. The cost rows
+# synthesize the CDK app and run the store on dynalite: both need node_modules.
+bench: cli node_modules/.package-lock.json
 	$(GO) run ./cmd/longshore-bench -bin $(BIN)/longshore -write docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./internal/...
 

@@ -125,7 +125,16 @@ const design = `## What the figures rest on
   calls, 63% creating files; after them about 0.6 ms of engine CPU per run remains: starting the process
   (fork/exec and reading its start time) about a third, SQLite writes a quarter, the core's bookkeeping the rest.
 - **Schedules due together are stored together.** The scheduler stores the runs of every schedule due in the
-  minute first (one group commit), then starts them 16 at a time; marks are read from the store once.`
+  minute first (one group commit), then starts them 16 at a time; marks are read from the store once.
+- **The functions every run invokes are small, and the indexes keep whole runs.** The launcher and the tracker
+  have Lambda's least memory, 128 MB: they peak at about 21 MiB, and most of an invocation is spent waiting for
+  DynamoDB, ECS and EventBridge, billed by the millisecond at the memory's price (measured when it was halved from 256 MB: the calls of a
+  run went from $7.93 per million, 0.11x Step Functions, to $6.99, 0.09x). A run's item is under 1 KB (465 B created,
+  about 850 B finished), so each index write is one unit whatever the index projects. Projecting only the keys
+  would save the by-job index's update when a run ends (1 WRU, $0.63 per million runs) and a copy of the run in
+  storage, but every run listed through an index would then be read whole: about five times the reads for the
+  reconciler, which lists the runs going every minute, for ` + "`runs --aws`" + `, and for the dashboard's Jobs page, which
+  lists up to 1,000 runs of each job every 4 s to sum their cost.`
 
 // notes explains how each figure is measured.
 const notes = `## How each figure is measured
@@ -147,13 +156,30 @@ const notes = `## How each figure is measured
   internal/aws/handler (` + "`make bench`" + ` runs them after the table) give the bytes per event and per SQS batch.
 - **burst drain**: the core services on a simulated clock, a runner throttled by a token bucket of 20 starts per
   second (burst 100) with 5% capacity errors; the bound is the time the bucket needs for all starts.
-- **calls per run and cost**: the billable AWS API calls one successful run makes beyond RunTask (a direct invoke,
-  then the task's STOPPED event, the one task event the deployed rule delivers), counted through the core's ports
-  with the adapters' calls per port operation. ` + "`integration`" + `'s
-  TestLambdaASuccessfulRunMakesFiveBillableCallsBeyondRunTask counts the same run at the fakes through the real
-  function binaries and fails if it is not 5. ECS's ListTasks and DescribeTasks, which ` + "`--aws`" + ` uses to show a
-  started run, are not billed. The two Lambda invocations that carry the calls are priced in the cost row, with
-  public us-east-1 prices, beside a Step Functions standard workflow using ` + "`ecs:runTask.sync`" + ` (AWS Copilot's jobs).
+- **calls per run and cost**: measured from the deployment. The bench synthesizes the CDK app and reads each
+  function's memory, architecture and environment and the runs table's indexes from the template. The launcher's and
+  the tracker's real bootstraps (built for this machine) run under a fake Lambda Runtime API with that environment,
+  against the table as the template declares it (in dynalite, behind a meter) and fakes of ECS and EventBridge. One
+  successful run is a direct invoke of the launcher, then its task's STOPPED event to the tracker (the one task event
+  the deployed rule delivers), in new function instances, so the job's pause state is read once. The meter reads
+  each written item before and after (reads of its own, not counted) and counts write units as DynamoDB bills them:
+  the item's size rounded up to 1 KB and, in each global secondary index, a put when the item gains the index's keys,
+  a delete when it loses one, a delete and a put when a key changes, an update when only a projected attribute
+  changes, each by the size of the index entry (the table's key, the index's keys and the projected attributes);
+  reads by what was read, 4 KB a unit, half for an eventually consistent read. Lambda bills each invocation's
+  duration at the template's memory: the bootstrap's CPU time per invocation (the median of the warm runs, from
+  /proc) scaled to the share of a vCPU the memory buys (one at 1,769 MB), plus the time spent waiting for AWS's
+  answers, which cannot be measured here and is assumed on the slow side (DynamoDB 10 ms a request, PutEvents 30 ms,
+  RunTask 500 ms: at 128 MB each 100 ms is $0.17 per million runs). ECS does not bill its API. Prices are public
+  us-east-1 list prices, dated, in internal/bench/prices.go. The baseline is a Step Functions standard workflow with
+  one ` + "`ecs:runTask.sync`" + ` task (AWS Copilot's jobs): three state transitions at $25 per million. The target compares
+  the calls; the next row adds what a run costs beyond them: the log lines of its two invocations (the functions'
+  own, measured, and Lambda's start and report records) and its result event copied into the results log group, at
+  $0.50 per GB ingested, and its item stored for its history.keep in the table (with point-in-time recovery) and in
+  each index that holds it, with DynamoDB's 100 bytes per item. The last rows show what an index projecting only its
+  keys would change, and meter the reconciler's minute with 50 runs going and an api list of a page of 50 runs.
+  ` + "`integration`" + `'s TestLambdaASuccessfulRunMakesFiveBillableCallsBeyondRunTask counts the same run at moto through the
+  real function binaries and fails if it is not 5.
 - **lambda binaries**: ` + "`make build`" + ` sizes (arm64, stripped); cold start is the time from starting each real
   bootstrap (built for this machine) under a fake Lambda Runtime API to its first answer.
 - **lambda handlers**: the Go benchmarks of internal/aws/handler, one per event kind, each event a new trigger
