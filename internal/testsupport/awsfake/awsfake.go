@@ -1,8 +1,8 @@
 // Package awsfake is one httptest server that speaks, for tests, the wire
 // protocols of the AWS services Longshore calls besides DynamoDB (which
 // tests run on dynalite): ECS, EventBridge, SQS and Step Functions over
-// awsJson (X-Amz-Target), CloudWatch Logs' GetLogEvents, and S3's
-// PutObject. It checks each request's target, content type and signature,
+// awsJson (X-Amz-Target), CloudWatch Logs' GetLogEvents, S3's PutObject,
+// and EventBridge Scheduler's GetSchedule and UpdateSchedule (REST). It checks each request's target, content type and signature,
 // records it, and answers from a script per operation or, by default, as
 // the service would: RunTask starts one task per client token, ListTasks
 // lists them by startedBy, DescribeTasks describes the tasks a test set, PutEvents and SendMessage accept.
@@ -88,12 +88,16 @@ type Server struct {
 	startedBy map[string][]string // ARNs by RunTask startedBy
 	described map[string]map[string]any
 	objects   map[string][]byte
+	// schedules are EventBridge Scheduler's, by group/name, as
+	// GetSchedule answers them.
+	schedules map[string]map[string]any
 }
 
 // New starts the fake for the test.
 func New(t testing.TB) *Server {
 	s := &Server{t: t, script: map[string][]Answer{}, tasks: map[string]string{},
-		startedBy: map[string][]string{}, described: map[string]map[string]any{}, objects: map[string][]byte{}}
+		startedBy: map[string][]string{}, described: map[string]map[string]any{}, objects: map[string][]byte{},
+		schedules: map[string]map[string]any{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
@@ -159,6 +163,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, _ := io.ReadAll(r.Body)
 	target := r.Header.Get("X-Amz-Target")
+	if target == "" && strings.HasPrefix(r.URL.Path, "/schedules/") {
+		s.serveScheduler(w, r, raw)
+		return
+	}
 	if target == "" {
 		s.serveS3(w, r, raw)
 		return
@@ -291,6 +299,60 @@ func (s *Server) natural(op string, body map[string]any) any {
 		return map[string]any{"events": []any{}, "nextForwardToken": "f/0", "nextBackwardToken": "b/0"}
 	}
 	return map[string]any{}
+}
+
+// SetSchedule makes a schedule EventBridge Scheduler knows, as GetSchedule
+// answers it (Name, GroupName, State, ScheduleExpression, Target...).
+func (s *Server) SetSchedule(schedule map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.schedules[fmt.Sprint(schedule["GroupName"])+"/"+fmt.Sprint(schedule["Name"])] = schedule
+}
+
+// Schedule returns a schedule as it is now.
+func (s *Server) Schedule(group, name string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got, ok := s.schedules[group+"/"+name]
+	return got, ok
+}
+
+// serveScheduler answers EventBridge Scheduler's GetSchedule and
+// UpdateSchedule (REST and JSON: GET and PUT /schedules/NAME?groupName=G).
+func (s *Server) serveScheduler(w http.ResponseWriter, r *http.Request, raw []byte) {
+	name := strings.TrimPrefix(r.URL.Path, "/schedules/")
+	group := r.URL.Query().Get("groupName")
+	op := map[string]string{http.MethodGet: "GetSchedule", http.MethodPut: "UpdateSchedule"}[r.Method]
+	var body map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &body); err != nil {
+			s.t.Errorf("Scheduler.%s: %v", op, err)
+		}
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Service: "Scheduler", Op: op, Body: body, Path: r.URL.Path})
+	key := group + "/" + name
+	if group == "" {
+		key = "default/" + name
+	}
+	cur, found := s.schedules[key]
+	if found && op == "UpdateSchedule" {
+		body["Name"], body["GroupName"] = name, group
+		s.schedules[key] = body
+	}
+	s.mu.Unlock()
+	switch {
+	case op == "":
+		s.t.Errorf("unknown Scheduler call %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotImplemented)
+	case !found:
+		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+		writeJSON(w, http.StatusNotFound, "application/json", map[string]string{"Message": "Schedule " + name + " does not exist."})
+	case op == "GetSchedule":
+		writeJSON(w, http.StatusOK, "application/json", cur)
+	default:
+		writeJSON(w, http.StatusOK, "application/json", map[string]string{"ScheduleArn": "arn:aws:scheduler:us-east-1:111122223333:schedule/" + key})
+	}
 }
 
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, raw []byte) {
