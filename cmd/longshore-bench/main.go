@@ -23,14 +23,16 @@ func main() {
 	defer stop()
 	rows, err := bench.All(ctx, bench.Options{Bin: *bin, Quick: *quick, Only: *only, Log: os.Stderr})
 	bench.Table(os.Stdout, rows)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "longshore-bench:", err)
-		os.Exit(1)
-	}
-	if *write != "" {
-		if err := bench.WriteDoc(*write, rows); err != nil {
+	// What was measured is kept even when a measurement failed; the doc
+	// says which.
+	if *write != "" && len(rows) > 0 {
+		if err := bench.WriteDoc(*write, rows, err); err != nil {
 			fmt.Fprintln(os.Stderr, "longshore-bench:", err)
 			os.Exit(1)
 		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "longshore-bench:", err)
+		os.Exit(1)
 	}
 }

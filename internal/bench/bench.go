@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +24,8 @@ type Options struct {
 	Only string
 }
 
-// All runs every measurement and returns the rows measured so far, with
-// the first error that stopped it.
+// All runs every measurement and returns the rows measured, with the errors
+// of the measurements that failed (the others are still made).
 func All(ctx context.Context, o Options) ([]Row, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -37,6 +38,7 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 		withRuns, bigRuns = 10_000, 20_000
 	}
 	var rows []Row
+	var errs []error
 	step := func(name string, f func() ([]Row, error)) error {
 		fmt.Fprintf(o.Log, "bench: %s...\n", name)
 		start := time.Now()
@@ -67,15 +69,17 @@ func All(ctx context.Context, o Options) ([]Row, error) {
 			continue
 		}
 		if err := step(s.name, s.f); err != nil {
-			return rows, err
+			fmt.Fprintf(o.Log, "bench: %v\n", err)
+			errs = append(errs, err)
 		}
 	}
-	return rows, nil
+	return rows, errors.Join(errs...)
 }
 
 // WriteDoc writes the rows to path as docs/benchmarks.md, with the date and
-// the machine they were measured on.
-func WriteDoc(path string, rows []Row) error {
+// the machine they were measured on, and the measurements that failed
+// (failed, from All), if any.
+func WriteDoc(path string, rows []Row, failed error) error {
 	var b strings.Builder
 	fmt.Fprintln(&b, "# Benchmarks")
 	fmt.Fprintln(&b)
@@ -98,6 +102,18 @@ func WriteDoc(path string, rows []Row) error {
 		fmt.Fprintln(&b, "Every target in the table is met.")
 	} else {
 		fmt.Fprintln(&b, "Targets not met in this run: "+strings.Join(unmet, "; ")+".")
+	}
+	if failed != nil {
+		fmt.Fprintln(&b)
+		fmt.Fprintln(&b, "Not measured in this run, for an error:")
+		fmt.Fprintln(&b)
+		errs := []error{failed}
+		if j, ok := failed.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, err := range errs {
+			fmt.Fprintf(&b, "- %s\n", firstLine(err.Error(), 300))
+		}
 	}
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, design)
@@ -186,6 +202,15 @@ const notes = `## How each figure is measured
   (or a new run's end) through the Handle method the function's main gives the Lambda runtime, over in-memory
   ports: the CPU time and allocations of the function's own work, without the AWS calls' latency. The list
   figure is dominated by the in-memory store's sorting.`
+
+// firstLine is the first line of s, up to n bytes.
+func firstLine(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return strings.ReplaceAll(s, "|", "\\|")
+}
 
 func cpuModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/longshore/longshore/internal/deploy"
 )
 
 // lambdas are the four functions.
@@ -130,6 +132,10 @@ func benchLambdaEnv() []string {
 		"LONGSHORE_RUNS_TABLE=longshore-runs", "LONGSHORE_EVENT_BUS=longshore",
 		"LONGSHORE_PAYLOAD_BUCKET=longshore-payloads", "LONGSHORE_UPLOADS_BUCKET=longshore-uploads",
 	}
+	// The catalog, which Lambda mounts from its layer under /opt.
+	if jobs, err := filepath.Abs("jobs"); err == nil {
+		env = append(env, deploy.EnvCatalog+"="+jobs)
+	}
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "HOME=") {
 			env = append(env, kv)
@@ -146,6 +152,13 @@ func Handlers(ctx context.Context) ([]Row, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "200ms", "./internal/aws/handler/")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
+		// The first failure first, then all that go test said.
+		lines := strings.Split(string(out), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, "--- FAIL") && i+1 < len(lines) {
+				return nil, fmt.Errorf("go test -bench: %v: %s %s\n%s", err, strings.TrimSpace(l), strings.TrimSpace(lines[i+1]), out)
+			}
+		}
 		return nil, fmt.Errorf("go test -bench: %v: %s", err, out)
 	}
 	var rows []Row
