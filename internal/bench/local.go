@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,60 +70,23 @@ func execFloor(ctx context.Context, command string, n, concurrency int) (time.Du
 	if err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	work := make(chan struct{})
-	errs := make(chan error, n)
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range work {
-				if err := exec.CommandContext(ctx, path).Run(); err != nil {
-					errs <- fmt.Errorf("%s: %w", command, err)
-				}
-			}
-		}()
-	}
-	for range n {
-		work <- struct{}{}
-	}
-	close(work)
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	return took, <-errs
+	return timed(n, concurrency, func() error {
+		if err := exec.CommandContext(ctx, path).Run(); err != nil {
+			return fmt.Errorf("%s: %w", command, err)
+		}
+		return nil
+	})
 }
 
 // throughputRound runs n runs, concurrency at a time, and times them.
 func throughputRound(ctx context.Context, c *api.Client, n, concurrency int) (time.Duration, error) {
-	start := time.Now()
-	var wg sync.WaitGroup
-	work := make(chan int)
-	errs := make(chan error, n)
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range work {
-				r, err := c.Start(ctx, api.RunRequest{Job: "trivial", WaitSeconds: 60})
-				if err == nil && (!r.Status.Terminal() || r.ExitCode == nil || *r.ExitCode != 0) {
-					err = fmt.Errorf("run %s ended %s", r.ID, r.Status)
-				}
-				if err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	return took, <-errs
+	return timed(n, concurrency, func() error {
+		r, err := c.Start(ctx, api.RunRequest{Job: "trivial", WaitSeconds: 60})
+		if err == nil && (!r.Status.Terminal() || r.ExitCode == nil || *r.ExitCode != 0) {
+			err = fmt.Errorf("run %s ended %s", r.ID, r.Status)
+		}
+		return err
+	})
 }
 
 // Latency measures, with many jobs in the catalog, the time from a trigger
