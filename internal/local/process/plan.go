@@ -65,7 +65,7 @@ func (b *backend) plan(t dispatch.Task) (plan, error) {
 	if err != nil {
 		return plan{}, err
 	}
-	path, err := lookPath(args[0], dir, lookupEnv(env, "PATH"))
+	path, err := b.find(args[0], dir, lookupEnv(env, "PATH"))
 	if err != nil {
 		return plan{}, &dispatch.StartError{Reason: "job " + spec.Name, Err: err}
 	}
@@ -79,6 +79,29 @@ func lookupEnv(env []string, name string) string {
 		}
 	}
 	return ""
+}
+
+// pathKey names one search of a program: the same program, folder and
+// PATH find the same file while it is there.
+type pathKey struct{ prog, dir, pathList string }
+
+// find is lookPath, remembering what it found: a job's runs start the same
+// program, and the file found before is checked with one stat rather than
+// a stat of every PATH entry before it, as a shell's hash of commands
+// does. A file no longer there is looked for again.
+func (b *backend) find(prog, dir, pathList string) (string, error) {
+	key := pathKey{prog, dir, pathList}
+	if p, ok := b.found.Load(key); ok {
+		if executable(p.(string)) == nil {
+			return p.(string), nil
+		}
+		b.found.Delete(key)
+	}
+	p, err := lookPath(prog, dir, pathList)
+	if err == nil {
+		b.found.Store(key, p)
+	}
+	return p, err
 }
 
 // lookPath finds the program: a name with a '/' relative to dir, a bare

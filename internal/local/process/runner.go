@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/longshore/longshore/internal/dispatch"
@@ -97,6 +98,8 @@ type backend struct {
 	baseEnv []string
 	secrets task.Secrets
 	boot    string // the machine's boot id: a pid and a start time name a process within one boot
+	// found are the programs found in PATH before (see find).
+	found sync.Map // pathKey -> string
 }
 
 var _ task.Backend = (*backend)(nil)
