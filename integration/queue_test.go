@@ -2,9 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,43 +71,61 @@ func TestABoundedJobRunsAtMostItsBoundAndStartsQueuedRunsInOrderAsSlotsFree(t *t
 	jobs := t.TempDir()
 	write(t, jobs, "batch/job.yaml", "concurrency: {max: 2}\nlocal:\n  command: [sleep, '60']\ntriggers: [invoke]\n")
 	e := startEngine(t, jobs, t.TempDir(), "--runner", "process")
+	t.Cleanup(func() { e.stop(syscall.SIGTERM) }) // the runs still going are stopped, not left behind
 
+	// Five triggers at once: exactly two run, whichever took the slots.
 	ids := e.startAtOnce("batch", 5)
-	eventually(t, "two runs are running", func() bool {
-		return slices.Equal(e.statuses(ids), []string{"running", "running", "queued", "queued", "queued"})
+	var running, queued []string
+	eventually(t, "two runs are running and three queued", func() bool {
+		running, queued = nil, nil
+		for i, st := range e.statuses(ids) {
+			switch st {
+			case "running":
+				running = append(running, ids[i])
+			case "queued":
+				queued = append(queued, ids[i])
+			}
+		}
+		return len(running) == 2 && len(queued) == 3
 	})
-	for _, id := range ids[2:] {
+	for _, id := range queued {
 		if r := e.get(id); !strings.HasPrefix(r.Reason, "waiting: runs ") || !strings.Contains(r.Reason, "concurrency allows 2 at once") {
 			t.Errorf("queued run %s says %q", id, r.Reason)
 		}
 	}
-	queued := filter(e.list("--job", "batch", "--status", "queued"), func(runJSON) bool { return true })
-	if len(queued) != 3 {
-		t.Errorf("runs --status queued lists %d runs, want 3", len(queued))
+	if got := e.cli("jobs", "batch"); !regexp.MustCompile(`(?m)^concurrency:\s+max 2, overflow queue$`).MatchString(got.stdout) {
+		t.Errorf("jobs batch does not show the policy:\n%s", got.stdout)
+	}
+	if listed := e.list("--job", "batch", "--status", "queued"); len(listed) != 3 {
+		t.Errorf("runs --status queued lists %d runs, want 3", len(listed))
 	}
 
-	if got := e.cli("stop", ids[1]); got.code != 0 {
-		t.Fatalf("stop %s: %s", ids[1], got.stderr)
+	// A slot frees: the oldest queued run starts, and only it (queued holds
+	// them in the order they were created).
+	if got := e.cli("stop", running[0]); got.code != 0 {
+		t.Fatalf("stop %s: %s", running[0], got.stderr)
 	}
 	eventually(t, "the oldest queued run starts once a slot frees", func() bool {
-		return slices.Equal(e.statuses(ids), []string{"running", "cancelled", "running", "queued", "queued"})
+		return slices.Equal(e.statuses(queued), []string{"running", "queued", "queued"})
 	})
-	_, _, freed := e.timesOf(ids[1])
-	_, started, _ := e.timesOf(ids[2])
+	_, _, freed := e.timesOf(running[0])
+	_, started, _ := e.timesOf(queued[0])
 	t.Logf("the queued run started %v after the slot freed (run stopped at %s, next started at %s)",
 		started.Sub(freed), freed.Format(time.RFC3339Nano), started.Format(time.RFC3339Nano))
-	if r := e.get(ids[2]); r.Reason != "" {
+	if r := e.get(queued[0]); r.Reason != "" {
 		t.Errorf("the started run still says %q", r.Reason)
 	}
 
-	if got := e.cli("stop", ids[4]); got.code != 0 { // a queued run cancelled frees no slot
-		t.Fatalf("stop %s: %s", ids[4], got.stderr)
+	// A queued run cancelled frees no slot; the next slot goes to the next
+	// queued run still waiting.
+	if got := e.cli("stop", queued[2]); got.code != 0 {
+		t.Fatalf("stop %s: %s", queued[2], got.stderr)
 	}
-	if got := e.cli("stop", ids[0]); got.code != 0 {
-		t.Fatalf("stop %s: %s", ids[0], got.stderr)
+	if got := e.cli("stop", running[1]); got.code != 0 {
+		t.Fatalf("stop %s: %s", running[1], got.stderr)
 	}
 	eventually(t, "the last queued run starts", func() bool {
-		return slices.Equal(e.statuses(ids), []string{"cancelled", "cancelled", "running", "running", "cancelled"})
+		return slices.Equal(e.statuses(queued), []string{"running", "running", "cancelled"})
 	})
 }
 
@@ -114,6 +134,7 @@ func TestMaxRunningKeepsRunsOfEveryJobQueuedUntilOneEnds(t *testing.T) {
 	write(t, jobs, "long/job.yaml", "local:\n  command: [sleep, '60']\ntriggers: [invoke]\n")
 	write(t, jobs, "quick/job.yaml", "local:\n  command: [sh, -c, 'echo quick']\ntriggers: [invoke]\n")
 	e := startEngine(t, jobs, t.TempDir(), "--runner", "process", "--max-running", "1")
+	t.Cleanup(func() { e.stop(syscall.SIGTERM) })
 
 	long := strings.TrimSpace(e.cli("run", "long").stdout)
 	eventually(t, "the long run runs", func() bool { return e.get(long).Status == "running" })

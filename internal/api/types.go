@@ -122,6 +122,9 @@ type Job struct {
 	Description string   `json:"description,omitempty"`
 	Triggers    []string `json:"triggers"`
 	Runner      string   `json:"runner,omitempty"`
+	// Concurrency is the job's policy as a job file writes it briefly
+	// ("forbid", "max 2, overflow queue"); absent for allow.
+	Concurrency string `json:"concurrency,omitempty"`
 	// NextFire is the soonest next fire time of all the job's schedules.
 	NextFire *time.Time `json:"nextFire,omitempty"`
 	// Schedules are the job's schedule triggers, each read in its own

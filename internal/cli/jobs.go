@@ -147,6 +147,7 @@ func describeJob(w io.Writer, j api.Job, now time.Time) {
 	row("name", j.Name)
 	row("description", j.Description)
 	row("runs as", j.Runner)
+	row("concurrency", j.Concurrency)
 	if j.Paused {
 		row("state", pauseWords(true, j.PausedSince, j.PausedReason, now))
 	}

@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -87,6 +88,10 @@ func Apply(r Run, ts TaskState, now time.Time) (Run, bool) {
 			stopped = *ts.StoppedAt
 		}
 		next.StoppedAt = timePtr(stopped)
+	}
+	if next.Status != StatusQueued && strings.HasPrefix(next.Reason, WaitingPrefix) {
+		// It no longer waits for a slot: its task is there.
+		next.Reason = ""
 	}
 
 	if !changed(r, next) {

@@ -233,3 +233,12 @@ func TestApplyRecordsWhyTheTaskStopped(t *testing.T) {
 		})
 	}
 }
+
+func TestARunThatWaitedForASlotNoLongerSaysSoOnceItsTaskIsSeen(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	waiting := Run{ID: "r-0000000000000001", Status: StatusQueued, Reason: WaitingPrefix + "runs r-a, r-b are active and concurrency allows 2 at once; starts when one ends"}
+	got, ok := Apply(waiting, TaskState{RunID: waiting.ID, TaskRef: "t-1", Version: 1, Phase: PhaseRunning}, now)
+	if !ok || got.Status != StatusRunning || got.Reason != "" {
+		t.Errorf("after its task's running observation: %s %q (applied %v); want running, no waiting reason", got.Status, got.Reason, ok)
+	}
+}

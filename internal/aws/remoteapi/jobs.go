@@ -25,7 +25,8 @@ func CatalogJobs(cat *job.Catalog, prefix string) func(now time.Time) []api.Job 
 	return func(now time.Time) []api.Job {
 		var out []api.Job
 		for _, s := range cat.Jobs() {
-			v := api.Job{Name: s.Name, Description: s.Description, Triggers: s.TriggerWords(func(q string) string { return deploy.QueueName(prefix, q) }), Runner: runnerWords(s.Capacity)}
+			v := api.Job{Name: s.Name, Description: s.Description, Triggers: s.TriggerWords(func(q string) string { return deploy.QueueName(prefix, q) }), Runner: runnerWords(s.Capacity),
+				Concurrency: concurrencyWords(s.Concurrency)}
 			for _, t := range s.Triggers {
 				if t.Schedule == "" {
 					continue
@@ -70,4 +71,12 @@ func runnerWords(c job.Capacity) string {
 		return "Fargate Spot, then Fargate on demand"
 	}
 	return "Fargate"
+}
+
+// concurrencyWords is a job's concurrency policy as api.Job shows it.
+func concurrencyWords(c job.Concurrency) string {
+	if !c.Limited() {
+		return ""
+	}
+	return c.String()
 }

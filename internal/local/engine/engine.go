@@ -425,6 +425,9 @@ func jobViews(cat *job.Catalog, sched *scheduler.Scheduler, now time.Time, choic
 	var out []api.Job
 	for _, s := range cat.Jobs() {
 		v := api.Job{Name: s.Name, Description: s.Description, Triggers: s.TriggerWords(func(q string) string { return q }), Runner: choices[s.Name].words, Schedules: schedules[s.Name]}
+		if s.Concurrency.Limited() {
+			v.Concurrency = s.Concurrency.String()
+		}
 		if t, ok := next[s.Name]; ok {
 			v.NextFire = &t
 		}
