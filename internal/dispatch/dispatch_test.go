@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,9 +58,9 @@ func newWorld(t *testing.T, jobs map[string]string) *world {
 		cat[name] = s
 	}
 	w := &world{t: t, store: fake.NewStore(), runner: fake.NewRunner(), notes: &fake.Notifier{}, clock: fake.NewClock(mondayMorning())}
-	n := 0
+	var n atomic.Int64 // triggers may be launched from many goroutines
 	w.catalog = cat
-	w.newID = func() (string, error) { n++; return fmt.Sprintf("r-%016x", n), nil }
+	w.newID = func() (string, error) { return fmt.Sprintf("r-%016x", n.Add(1)), nil }
 	w.svc = dispatch.New(dispatch.Deps{
 		Jobs: cat, Store: w.store, Runner: w.runner, Notifier: w.notes, Now: w.clock.Now,
 		NewID: w.newID,
