@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +27,15 @@ import (
 type lambdas struct {
 	launcher *handler.Launcher
 	api      *handler.API
+	mu       sync.Mutex // the CLI asks for several jobs' runs at once
 	calls    []string
 }
 
 func (l *lambdas) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
 	name := aws.ToString(in.FunctionName)
+	l.mu.Lock()
 	l.calls = append(l.calls, name)
+	l.mu.Unlock()
 	var out any
 	var err error
 	switch name {
