@@ -58,3 +58,30 @@ triggers:
 		t.Errorf("kept body: %v %v", st, err)
 	}
 }
+
+func TestTheOrdersExampleReadsALargeMessageByReference(t *testing.T) {
+	e := startEngine(t, "jobs", t.TempDir(), "--runner", "process")
+	client := sqs.NewFromConfig(awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.sqs) })
+	url, err := client.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
+	if err != nil {
+		t.Fatalf("GetQueueUrl: %v", err)
+	}
+	body := `{"order": 1042, "lines": "` + strings.Repeat("x", 8<<10) + `"}`
+	sent, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(body)})
+	if err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	var r runJSON
+	eventually(t, "the order's run finishes", func() bool {
+		for _, got := range e.list("--job", "orders") {
+			if got.Trigger.MessageID == *sent.MessageId && isTerminal(got.Status) {
+				r = got
+				return true
+			}
+		}
+		return false
+	})
+	if logs := e.cli("logs", r.ID).stdout; r.Status != "succeeded" || logs != "order message "+*sent.MessageId+": "+body+"\n" {
+		t.Errorf("the orders example's run of an 8 KiB message: %s %q, output of %d bytes; want the whole body printed", r.Status, r.Reason, len(logs))
+	}
+}
