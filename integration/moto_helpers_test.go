@@ -16,9 +16,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -48,6 +46,7 @@ import (
 	"github.com/longshore/longshore/internal/aws/dynamo"
 	"github.com/longshore/longshore/internal/aws/dynamo/dynamotest"
 	"github.com/longshore/longshore/internal/aws/ecs"
+	"github.com/longshore/longshore/internal/bench"
 	"github.com/longshore/longshore/internal/deploy"
 )
 
@@ -372,48 +371,14 @@ func (m *motoClients) ec2(t *testing.T, action string, params map[string]string)
 	return ""
 }
 
-// synthesizeApp builds the CDK app (infra/) as `make dist` does and
-// synthesizes the repository's catalog with empty function bootstraps
-// (their code is not read) and no NAT gateway; it returns the template of
-// the one stack. It takes about 15 s here, most of it node: run it beside
-// the rest of the setup.
+// synthesizeApp synthesizes the repository's catalog with empty function
+// bootstraps and no NAT gateway (bench.SynthesizeTemplate) and returns the
+// template of the one stack. It takes about 15 s here, most of it node: run
+// it beside the rest of the setup.
 func synthesizeApp(dir string) (map[string]any, error) {
-	if _, err := exec.LookPath("node"); err != nil {
-		return nil, fmt.Errorf("node is not installed: the CDK app cannot synthesize (%w)", err)
-	}
-	jobs, err := filepath.Abs(filepath.Join("..", "jobs"))
+	b, err := bench.SynthesizeTemplate(context.Background(), "..", dir, map[string]string{"natGateways": "0"})
 	if err != nil {
 		return nil, err
-	}
-	fns := filepath.Join(dir, "lambda")
-	for _, fn := range []string{deploy.FunctionLauncher, deploy.FunctionTracker, deploy.FunctionReconciler, deploy.FunctionAPI} {
-		if err := os.MkdirAll(filepath.Join(fns, fn), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(fns, fn, "bootstrap"), nil, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	app := filepath.Join(dir, "longshore-cdk")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", app, "../infra")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the CDK app: %v\n%s", err, out)
-	}
-	ctxJSON, _ := json.Marshal(map[string]string{"jobsDir": jobs, "functionsDir": fns, "natGateways": "0"})
-	out := filepath.Join(dir, "cdk.out")
-	synth := exec.Command(app)
-	synth.Dir = dir
-	synth.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(ctxJSON))
-	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
-		synth.Env = append(synth.Env, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
-	}
-	if b, err := synth.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("synthesize the CDK app: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(filepath.Join(out, deploy.DefaultStackName+".template.json"))
-	if err != nil {
-		return nil, fmt.Errorf("read the synthesized template: %w", err)
 	}
 	var tmpl map[string]any
 	if err := json.Unmarshal(b, &tmpl); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,14 +78,27 @@ func (ix indexDef) keys() []string {
 	return []string{ix.hash, ix.rangeKey}
 }
 
-// synthesize builds the CDK app (./infra) and synthesizes it into dir with
-// the repository's catalog (jobs) and empty function bootstraps, as
-// `longshore synth` does with the release's, and reads the template.
+// synthesize builds the CDK app and synthesizes it into dir with the
+// repository's catalog (SynthesizeTemplate), and reads the template.
 func synthesize(ctx context.Context, dir string) (*deployment, error) {
+	b, err := SynthesizeTemplate(ctx, ".", dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseTemplate(filepath.Join(dir, "cdk.out"), b)
+}
+
+// SynthesizeTemplate builds the CDK app (repo/infra) as `make dist` does
+// and synthesizes it into dir/cdk.out with the repository's catalog
+// (repo/jobs), empty function bootstraps (their code is not read) and the
+// context values given, as `longshore synth` does with the release's; it
+// returns the template of the one stack. It takes about 15 s, most of it
+// node.
+func SynthesizeTemplate(ctx context.Context, repo, dir string, context map[string]string) ([]byte, error) {
 	if _, err := exec.LookPath("node"); err != nil {
 		return nil, fmt.Errorf("node is not installed: the CDK app cannot synthesize (%w)", err)
 	}
-	jobs, err := filepath.Abs("jobs")
+	jobs, err := filepath.Abs(filepath.Join(repo, "jobs"))
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +112,18 @@ func synthesize(ctx context.Context, dir string) (*deployment, error) {
 		}
 	}
 	app := filepath.Join(dir, "longshore-cdk")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", app, "./infra")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", app, "./infra")
+	build.Dir = repo
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build the CDK app: %v\n%s", err, out)
 	}
-	ctxJSON, _ := json.Marshal(map[string]string{"jobsDir": jobs, "functionsDir": fns})
+	values := map[string]string{"jobsDir": jobs, "functionsDir": fns}
+	maps.Copy(values, context)
+	ctxJSON, err := json.Marshal(values)
+	if err != nil {
+		return nil, err
+	}
 	out := filepath.Join(dir, "cdk.out")
 	synth := exec.CommandContext(ctx, app)
 	synth.Dir = dir
@@ -118,7 +138,7 @@ func synthesize(ctx context.Context, dir string) (*deployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the synthesized template: %w", err)
 	}
-	return parseTemplate(out, b)
+	return b, nil
 }
 
 // parseTemplate reads the functions and the runs table of a template.
