@@ -24,17 +24,15 @@ type Slots interface {
 	SlotHolders(ctx context.Context, key string) ([]string, error)
 }
 
-// Slot keys: one per job with a concurrency bound, one for the deployment.
+// Slot keys: one per job with a concurrency bound (JobSlots), one for the
+// deployment's maxRunning (DeploymentSlots).
 const (
-	jobSlotPrefix      = "job#"
-	deploymentSlotsKey = "deployment"
+	jobSlotPrefix   = "job#"
+	DeploymentSlots = "deployment"
 )
 
 // JobSlots is the key of a job's slots.
 func JobSlots(jobName string) string { return jobSlotPrefix + jobName }
-
-// DeploymentSlots is the key of the deployment's slots (maxRunning).
-const DeploymentSlots = deploymentSlotsKey
 
 // MemorySlots are Slots kept in memory, for a host that is one process
 // and keeps nothing across restarts (tests, the fakes).

@@ -128,7 +128,7 @@ type APIOptions struct {
 	JobFiles map[string]string
 	// Jobs and Pauses pause and resume jobs; without them, pause and
 	// resume are refused.
-	Jobs   JobLister
+	Jobs   Catalog
 	Pauses PauseService
 }
 

@@ -7,19 +7,12 @@ import (
 
 	"github.com/longshore/longshore/internal/api"
 	"github.com/longshore/longshore/internal/dispatch"
-	"github.com/longshore/longshore/internal/job"
 )
 
 // PauseService pauses and resumes jobs (dispatch.Service).
 type PauseService interface {
 	Pause(ctx context.Context, jobName string, paused bool, reason string) (dispatch.PauseState, error)
 	PauseState(ctx context.Context, jobName string) (dispatch.PauseState, error)
-}
-
-// JobLister lists the deployment's jobs (*job.Catalog).
-type JobLister interface {
-	Get(name string) (*job.Spec, bool)
-	Jobs() []*job.Spec
 }
 
 // PausesPage is every job's pause state, by job name order.
