@@ -154,3 +154,29 @@ func TestADryRunListsTheTimesAndCreatesNothing(t *testing.T) {
 		t.Errorf("dry run: times %v, %d runs answered, %d stored", got, len(b.Runs), len(store.Runs()))
 	}
 }
+
+func TestABackfillOfFiveHundredTimesOnABoundOfTwoQueuesTheRest(t *testing.T) {
+	ctx := context.Background()
+	bounded, err := job.Parse([]byte("local: {command: [true]}\nconcurrency: {max: 2}\ntriggers:\n  - schedule: rate(1 minute)\n"), "minutely", "minutely")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := realLaunch(t, at("2026-11-20T12:00:00Z"), bounded)
+	b, err := s.Backfill(ctx, "minutely", at("2026-11-20T03:40:00Z"), at("2026-11-20T12:00:00Z"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := counts(t, b); c != 500 {
+		t.Fatalf("%d created, want 500", c)
+	}
+	statuses := map[string]int{}
+	for i, r := range b.Runs {
+		statuses[string(r.Run.Status)]++
+		if i < 2 && r.Run.Status != "starting" {
+			t.Errorf("time %d is %s, want the two oldest started", i, r.Run.Status)
+		}
+	}
+	if statuses["starting"] != 2 || statuses["queued"] != 498 {
+		t.Errorf("statuses %v, want 2 starting and 498 queued", statuses)
+	}
+}
