@@ -129,7 +129,7 @@ type APIOptions struct {
 	// Jobs and Pauses pause and resume jobs; without them, pause and
 	// resume are refused.
 	Jobs   Catalog
-	Pauses PauseService
+	Pauses api.Pauser
 }
 
 // API is the api function's handler.

@@ -6,14 +6,7 @@ import (
 	"fmt"
 
 	"github.com/longshore/longshore/internal/api"
-	"github.com/longshore/longshore/internal/dispatch"
 )
-
-// PauseService pauses and resumes jobs (dispatch.Service).
-type PauseService interface {
-	Pause(ctx context.Context, jobName string, paused bool, reason string) (dispatch.PauseState, error)
-	PauseState(ctx context.Context, jobName string) (dispatch.PauseState, error)
-}
 
 // PausesPage is every job's pause state, by job name order.
 type PausesPage struct {
